@@ -1,0 +1,234 @@
+"""The one place that reads the environment.
+
+Every setting the service understands is declared here, with its default. Policy
+checks that depend on the environment (SSL in production, live Clerk keys, ...) live
+in ``app.core.startup`` so that all problems can be reported at once instead of the
+first one raising.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+Environment = Literal["development", "test", "staging", "production"]
+
+#: The embedded default used when DATABASE_URL is unset in development or test.
+SQLITE_DEFAULT_URL = "sqlite:///./homechef.db"
+
+#: Tokens this service issues name themselves with these; they are not configurable
+#: because nothing else should ever accept them.
+TOKEN_ISSUER = "homechef-api"
+TOKEN_AUDIENCE = "homechef-app"
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        hide_input_in_errors=True,
+    )
+
+    ENVIRONMENT: Environment = "development"
+
+    # --- internal tokens -------------------------------------------------------
+    SECRET_KEY: SecretStr | None = None
+    PREVIOUS_SECRET_KEYS: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1, le=24 * 60)
+
+    # --- database ----------------------------------------------------------------
+    DATABASE_URL: SecretStr | None = None
+    DB_POOL_SIZE: int = Field(default=10, ge=1, le=100)
+    DB_MAX_OVERFLOW: int = Field(default=20, ge=0, le=200)
+    DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0, le=120)
+    # Neon drops idle connections after 5 minutes; recycle well before that.
+    DB_POOL_RECYCLE: int = Field(default=240, ge=10, le=3600)
+    DB_CONNECT_TIMEOUT: int = Field(default=5, ge=1, le=60)
+    DB_STATEMENT_TIMEOUT_MS: int = Field(default=15000, ge=0, le=600000)
+
+    # --- Clerk ---------------------------------------------------------------------
+    CLERK_SECRET_KEY: SecretStr | None = None
+    CLERK_PUBLISHABLE_KEY: str | None = None
+    CLERK_WEBHOOK_SECRET: SecretStr | None = None
+    CLERK_ISSUER: str | None = None
+    CLERK_JWKS_URL: str | None = None
+    CLERK_API_URL: str = "https://api.clerk.com/v1"
+    CLERK_JWT_KEY: str | None = None
+    CLERK_AUTHORIZED_PARTIES: CommaList = Field(default_factory=list)
+    CLERK_HTTP_TIMEOUT: float = Field(default=5.0, gt=0, le=30)
+    CLERK_JWKS_CACHE_TTL: int = Field(default=3600, ge=0)
+    CLERK_JWKS_REFETCH_COOLDOWN: float = Field(default=60.0, ge=0)
+
+    # --- HTTP surface ---------------------------------------------------------------
+    ALLOWED_ORIGINS: CommaList = Field(
+        default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"]
+    )
+    CORS_ALLOW_CREDENTIALS: bool = False
+    TRUSTED_PROXIES: CommaList = Field(default_factory=list)
+    DOCS_ENABLED: bool | None = None
+    MAX_UPLOAD_BYTES: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    MAX_JSON_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    MAX_WEBHOOK_BODY_BYTES: int = Field(default=256 * 1024, ge=1024, le=10 * 1024 * 1024)
+    MAX_IMAGE_PIXELS: int = Field(default=40_000_000, ge=10_000)
+
+    # --- rate limiting --------------------------------------------------------------
+    RATE_LIMIT_ENABLED: bool = True
+    RATE_LIMIT_STORAGE_URL: SecretStr = SecretStr("memory://")
+    RATE_LIMIT_FAIL_OPEN: bool = True
+    RATE_LIMIT_AUTH: str = "10/minute"
+    RATE_LIMIT_WRITE: str = "60/minute"
+    RATE_LIMIT_READ: str = "600/minute"
+    RATE_LIMIT_WEBHOOK: str = "600/minute"
+
+    # --- operations -----------------------------------------------------------------
+    WEB_CONCURRENCY: int = Field(default=1, ge=1, le=64)
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    LOG_FORMAT: Literal["json", "console"] | None = None
+
+    @field_validator("PREVIOUS_SECRET_KEYS", mode="before")
+    @classmethod
+    def _split_previous_keys(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator(
+        "CLERK_AUTHORIZED_PARTIES", "ALLOWED_ORIGINS", "TRUSTED_PROXIES", mode="before"
+    )
+    @classmethod
+    def _split_lists(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator(
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "CLERK_SECRET_KEY",
+        "CLERK_WEBHOOK_SECRET",
+        "CLERK_PUBLISHABLE_KEY",
+        "CLERK_ISSUER",
+        "CLERK_JWKS_URL",
+        "CLERK_JWT_KEY",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # An empty line in .env (SECRET_KEY=) means "not configured", not "the empty key".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    # --- derived values -------------------------------------------------------------
+
+    @property
+    def is_deployed(self) -> bool:
+        """Staging and production get the strict rules."""
+        return self.ENVIRONMENT in ("staging", "production")
+
+    @property
+    def docs_enabled(self) -> bool:
+        if self.DOCS_ENABLED is not None:
+            return self.DOCS_ENABLED
+        return self.ENVIRONMENT != "production"
+
+    @property
+    def log_format(self) -> str:
+        if self.LOG_FORMAT:
+            return self.LOG_FORMAT
+        return "console" if self.ENVIRONMENT == "development" else "json"
+
+    @property
+    def database_url(self) -> URL:
+        """The SQLAlchemy URL, with the psycopg2 driver made explicit.
+
+        SQLAlchemy 2.1 maps a bare ``postgresql://`` (what Neon hands out) to psycopg 3;
+        we ship psycopg2, so the driver is named. Query parameters such as sslmode and
+        sslrootcert are kept untouched.
+        """
+        raw = self.DATABASE_URL.get_secret_value() if self.DATABASE_URL else SQLITE_DEFAULT_URL
+        return normalize_database_url(raw)
+
+    @property
+    def database_is_default(self) -> bool:
+        return self.DATABASE_URL is None
+
+    @property
+    def authorized_parties(self) -> list[str]:
+        return self.CLERK_AUTHORIZED_PARTIES or self.ALLOWED_ORIGINS
+
+    @property
+    def clerk_frontend_api(self) -> str | None:
+        """The Frontend API host encoded in the publishable key (pk_test_<b64 host$>)."""
+        return frontend_api_from_publishable_key(self.CLERK_PUBLISHABLE_KEY)
+
+    @property
+    def clerk_issuer(self) -> str | None:
+        if self.CLERK_ISSUER:
+            return self.CLERK_ISSUER.rstrip("/")
+        host = self.clerk_frontend_api
+        return f"https://{host}" if host else None
+
+    @property
+    def clerk_jwks_url(self) -> str | None:
+        if self.CLERK_JWKS_URL:
+            return self.CLERK_JWKS_URL
+        if self.CLERK_SECRET_KEY:
+            return f"{self.CLERK_API_URL.rstrip('/')}/jwks"
+        host = self.clerk_frontend_api
+        return f"https://{host}/.well-known/jwks.json" if host else None
+
+    @property
+    def clerk_configured(self) -> bool:
+        """Enough to verify Clerk session tokens: a key source and an issuer."""
+        has_keys = bool(self.CLERK_JWT_KEY or self.clerk_jwks_url)
+        return has_keys and self.clerk_issuer is not None
+
+    def all_secret_keys(self) -> list[str]:
+        """SECRET_KEY first, then the previous keys still accepted for verification."""
+        keys = [self.SECRET_KEY.get_secret_value()] if self.SECRET_KEY else []
+        keys.extend(k.get_secret_value() for k in self.PREVIOUS_SECRET_KEYS)
+        return keys
+
+
+def normalize_database_url(raw: str) -> URL:
+    url = make_url(raw)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg2")
+    return url
+
+
+def frontend_api_from_publishable_key(key: str | None) -> str | None:
+    if not key or not key.startswith(("pk_test_", "pk_live_")):
+        return None
+    encoded = key.split("_", 2)[2]
+    try:
+        decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    host = decoded.rstrip("$")
+    if not host or "/" in host or urlsplit(f"https://{host}").hostname is None:
+        return None
+    return host
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def env_file_path() -> Path:
+    return Path(".env")
