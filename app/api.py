@@ -1,0 +1,38 @@
+"""Where every router is mounted.
+
+Everything under /api/v1 is protected by default: routers go into ``protected`` unless
+they are one of the few public endpoints, and tests walk app.routes to prove it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from app.auth.dependencies import require_user
+from app.core.errors import problem_responses
+from app.health.router import router as health_router
+
+API_PREFIX = "/api/v1"
+
+#: Paths reachable without a token. Anything else under /api/v1 requires one.
+PUBLIC_PATHS = frozenset({
+    "/health",
+    "/ready",
+    f"{API_PREFIX}/auth/token",
+    f"{API_PREFIX}/webhooks/clerk",
+})
+
+
+def include_routers(app: FastAPI) -> None:
+    app.include_router(health_router)
+
+    public = APIRouter(prefix=API_PREFIX, responses=problem_responses(400, 422, 429))
+    protected = APIRouter(
+        prefix=API_PREFIX,
+        dependencies=[require_user],
+        responses=problem_responses(401, 422, 429),
+    )
+    # Domain routers are added below as they exist (public ones only if in PUBLIC_PATHS).
+
+    app.include_router(public)
+    app.include_router(protected)

@@ -1,0 +1,91 @@
+"""`homechef` command: run the API locally, migrate, validate.
+
+    homechef dev        create a development .env if none exists, migrate, serve on :8000
+    homechef migrate    alembic upgrade head (a release step in production)
+    homechef check      the startup validation, standalone
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.core.envfile import read_env_value, update_env_file
+from app.core.secret_key import generate_secret_key
+
+
+def ensure_dev_env_file(path: Path) -> bool:
+    """Create a development .env with a fresh key when there is none. True if created."""
+    if path.exists():
+        if read_env_value(path, "SECRET_KEY") is None:
+            update_env_file(path, {"SECRET_KEY": generate_secret_key()})
+            print(f"Added a generated SECRET_KEY to {path}.")
+        return False
+    update_env_file(path, {"ENVIRONMENT": "development", "SECRET_KEY": generate_secret_key()})
+    print(f"Created {path} for development with a generated SECRET_KEY (mode 0600, git-ignored).")
+    return True
+
+
+def _migrate() -> None:
+    from app.core.config import get_settings
+    from app.db.engine import make_engine
+    from app.db.migrations import upgrade_to_head
+
+    engine = make_engine(get_settings())
+    try:
+        upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.core.config import get_settings
+
+    ensure_dev_env_file(Path(".env"))
+    settings = get_settings()
+    if settings.ENVIRONMENT != "development":
+        print("`homechef dev` runs only with ENVIRONMENT=development.", file=sys.stderr)
+        return 2
+    _migrate()
+    print(f"Serving on http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}/docs)")
+    uvicorn.run("app.main:app", host=args.host, port=args.port, server_header=False)
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    _migrate()
+    print("Database is at the latest migration.")
+    return 0
+
+
+def cmd_check(_args: argparse.Namespace) -> int:
+    from app.core.startup import main as startup_main
+
+    return startup_main()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="homechef", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run the API locally (SQLite unless DATABASE_URL is set)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.set_defaults(func=cmd_dev)
+    sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(
+        func=cmd_migrate
+    )
+    sub.add_parser("check", help="run the startup validation").set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

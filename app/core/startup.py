@@ -1,0 +1,268 @@
+"""Startup validation: the fast, in-process gate that runs before the app serves.
+
+It checks configuration only (no network). ``validate_setup.py`` is the thorough
+pre-deploy gate that also reaches the database and Clerk.
+
+Every problem is collected, so an operator fixes them all in one pass. No message ever
+contains a secret value.
+
+Run standalone: ``python app/core/startup.py`` (exit status 1 on any error).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Literal
+
+if __name__ == "__main__" and __package__ in (None, ""):
+    # Allow `python app/core/startup.py` from the project root.
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from app.core.config import Settings
+from app.core.secret_key import assess_secret_key
+
+logger = logging.getLogger("homechef.startup")
+
+KEY_FIX = "Generate one with `python generate_secret_key.py --env-file .env` (or --rotate)."
+SSL_MODES_OK = frozenset({"require", "verify-ca", "verify-full"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Literal["error", "warning"]
+    code: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"[{self.severity.upper()}] {self.code}: {self.message} Fix: {self.fix}"
+
+
+class StartupValidationError(RuntimeError):
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        errors = [f for f in findings if f.severity == "error"]
+        lines = "\n".join(f"  - {f}" for f in errors)
+        super().__init__(f"Startup validation failed with {len(errors)} problem(s):\n{lines}")
+
+
+def _key_findings(settings: Settings) -> list[Finding]:
+    findings: list[Finding] = []
+    if settings.SECRET_KEY is None:
+        return [Finding("error", "secret_key.missing", "SECRET_KEY is not set.", KEY_FIX)]
+    current = settings.SECRET_KEY.get_secret_value()
+    assessment = assess_secret_key(current)
+    if not assessment.ok:
+        reasons = "; ".join(p.message for p in assessment.problems)
+        findings.append(
+            Finding("error", "secret_key.weak", f"SECRET_KEY is too weak: {reasons}.", KEY_FIX)
+        )
+    for index, previous in enumerate(settings.PREVIOUS_SECRET_KEYS, start=1):
+        value = previous.get_secret_value()
+        result = assess_secret_key(value)
+        if not result.ok:
+            reasons = "; ".join(p.message for p in result.problems)
+            findings.append(
+                Finding(
+                    "error",
+                    "previous_secret_keys.weak",
+                    f"PREVIOUS_SECRET_KEYS entry #{index} is too weak: {reasons}.",
+                    "Remove it; a weak key must not verify tokens either.",
+                )
+            )
+        if value == current:
+            findings.append(
+                Finding(
+                    "warning",
+                    "previous_secret_keys.duplicate",
+                    f"PREVIOUS_SECRET_KEYS entry #{index} equals SECRET_KEY.",
+                    "Remove the duplicate entry.",
+                )
+            )
+    return findings
+
+
+def _database_findings(settings: Settings) -> list[Finding]:
+    url = settings.database_url
+    if url.get_backend_name() != "postgresql":
+        return [
+            Finding(
+                "error",
+                "database.not_postgresql",
+                f"{settings.ENVIRONMENT} requires PostgreSQL; DATABASE_URL is "
+                f"{'unset (SQLite default)' if settings.database_is_default else url.get_backend_name()}.",
+                "Set DATABASE_URL=postgresql://USER:PASSWORD@HOST/DB?sslmode=require.",
+            )
+        ]
+    sslmode = url.query.get("sslmode")
+    if sslmode not in SSL_MODES_OK:
+        return [
+            Finding(
+                "error",
+                "database.ssl_required",
+                f"DATABASE_URL must use sslmode=require, verify-ca or verify-full in "
+                f"{settings.ENVIRONMENT} (found {sslmode or 'none'}).",
+                "Append ?sslmode=require (or verify-full with sslrootcert) to DATABASE_URL.",
+            )
+        ]
+    return []
+
+
+def _clerk_findings(settings: Settings) -> list[Finding]:
+    findings: list[Finding] = []
+    if not settings.clerk_configured:
+        findings.append(
+            Finding(
+                "error",
+                "clerk.missing",
+                "Clerk is not configured: no issuer and key source for session tokens.",
+                "Set CLERK_PUBLISHABLE_KEY and CLERK_SECRET_KEY (or CLERK_ISSUER with "
+                "CLERK_JWKS_URL or CLERK_JWT_KEY).",
+            )
+        )
+    if settings.CLERK_WEBHOOK_SECRET is None:
+        findings.append(
+            Finding(
+                "error",
+                "clerk.webhook_secret_missing",
+                "CLERK_WEBHOOK_SECRET is not set; user sync webhooks would be refused.",
+                "Copy the signing secret (whsec_...) from the Clerk dashboard's webhook endpoint.",
+            )
+        )
+    if settings.ENVIRONMENT == "production":
+        secret = settings.CLERK_SECRET_KEY.get_secret_value() if settings.CLERK_SECRET_KEY else ""
+        if secret.startswith("sk_test_"):
+            findings.append(
+                Finding(
+                    "error",
+                    "clerk.test_secret_key",
+                    "CLERK_SECRET_KEY is a test key (sk_test_) in production.",
+                    "Use the production instance's sk_live_ key.",
+                )
+            )
+        if (settings.CLERK_PUBLISHABLE_KEY or "").startswith("pk_test_"):
+            findings.append(
+                Finding(
+                    "error",
+                    "clerk.test_publishable_key",
+                    "CLERK_PUBLISHABLE_KEY is a test key (pk_test_) in production.",
+                    "Use the production instance's pk_live_ key.",
+                )
+            )
+    return findings
+
+
+def _cors_findings(settings: Settings) -> list[Finding]:
+    findings: list[Finding] = []
+    wildcard = "*" in settings.ALLOWED_ORIGINS
+    if wildcard and settings.CORS_ALLOW_CREDENTIALS:
+        findings.append(
+            Finding(
+                "error",
+                "cors.wildcard_with_credentials",
+                "ALLOWED_ORIGINS contains '*' while CORS_ALLOW_CREDENTIALS is on.",
+                "List the exact frontend origins.",
+            )
+        )
+    if wildcard and settings.is_deployed:
+        findings.append(
+            Finding(
+                "error",
+                "cors.wildcard",
+                f"ALLOWED_ORIGINS contains '*' in {settings.ENVIRONMENT}.",
+                "List the exact frontend origins, e.g. https://app.example.com.",
+            )
+        )
+    if "null" in settings.ALLOWED_ORIGINS:
+        findings.append(
+            Finding(
+                "error",
+                "cors.null_origin",
+                "ALLOWED_ORIGINS contains 'null', which sandboxed pages and files can send.",
+                "Remove 'null' from ALLOWED_ORIGINS.",
+            )
+        )
+    return findings
+
+
+def _development_warnings(settings: Settings) -> list[Finding]:
+    findings: list[Finding] = []
+    if settings.database_is_default:
+        findings.append(
+            Finding(
+                "warning",
+                "dev.sqlite_default",
+                "Using the embedded SQLite database ./homechef.db.",
+                "Set DATABASE_URL to use PostgreSQL.",
+            )
+        )
+    if not settings.clerk_configured:
+        findings.append(
+            Finding(
+                "warning",
+                "dev.clerk_unconfigured",
+                "Clerk is not configured; POST /api/v1/auth/token answers 503.",
+                "Use `homechef dev-token` for a local token, or set the CLERK_* variables.",
+            )
+        )
+    if settings.CLERK_WEBHOOK_SECRET is None:
+        findings.append(
+            Finding(
+                "warning",
+                "dev.webhook_secret_missing",
+                "CLERK_WEBHOOK_SECRET is not set; the webhook endpoint answers 503.",
+                "Set CLERK_WEBHOOK_SECRET to test webhooks locally.",
+            )
+        )
+    return findings
+
+
+def validate_settings(settings: Settings) -> list[Finding]:
+    findings = _key_findings(settings) + _cors_findings(settings)
+    if settings.is_deployed:
+        findings += _database_findings(settings) + _clerk_findings(settings)
+    else:
+        findings += _development_warnings(settings)
+    return findings
+
+
+def run_startup_validation(settings: Settings) -> list[Finding]:
+    """Log every finding; raise StartupValidationError if any is an error."""
+    findings = validate_settings(settings)
+    for finding in findings:
+        level = logging.ERROR if finding.severity == "error" else logging.WARNING
+        event = "startup.validation" if finding.severity == "error" else "config.warning"
+        logger.log(
+            level, str(finding), extra={"event": event, "code": finding.code}
+        )
+    if any(f.severity == "error" for f in findings):
+        raise StartupValidationError(findings)
+    logger.info("startup validation passed", extra={"event": "startup.validation"})
+    return findings
+
+
+def main() -> int:
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        # Only field names and messages: pydantic is told to hide input values.
+        print(f"Settings could not be loaded:\n{exc}", file=sys.stderr)
+        return 1
+    findings = validate_settings(settings)
+    for finding in findings:
+        print(str(finding), file=sys.stderr if finding.severity == "error" else sys.stdout)
+    if any(f.severity == "error" for f in findings):
+        print("Startup validation FAILED.", file=sys.stderr)
+        return 1
+    print(f"Startup validation passed for ENVIRONMENT={settings.ENVIRONMENT}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

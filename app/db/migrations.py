@@ -1,0 +1,53 @@
+"""Programmatic access to the Alembic history (the CLI, /ready, tests and validate_setup)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+        config.attributes["configure_logger"] = False
+    return config
+
+
+@lru_cache
+def head_revisions() -> tuple[str, ...]:
+    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current_revisions(connection: Connection) -> tuple[str, ...]:
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+def pending_revisions(connection: Connection) -> list[str]:
+    """Revisions between the database's current state and head, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    current = current_revisions(connection)
+    pending = []
+    for rev in script.iterate_revisions(script.get_heads(), current or "base"):
+        if rev.revision not in current:
+            pending.append(f"{rev.revision} ({rev.doc})")
+    return list(reversed(pending))
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+
+
+def downgrade_to_base(engine: Engine) -> None:
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")

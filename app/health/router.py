@@ -1,0 +1,53 @@
+"""Liveness and readiness probes; public, and cheap enough to be polled."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import Engine
+
+from app.core.errors import ServiceUnavailable, problem_responses
+from app.db.migrations import current_revisions, head_revisions
+
+router = APIRouter(tags=["health"])
+logger = logging.getLogger("homechef.health")
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    schema_revision: str
+
+
+class NotReady(ServiceUnavailable):
+    code = "not-ready"
+
+
+@router.get("/health", response_model=Health)
+def health() -> Health:
+    """The process is alive. Touches nothing else."""
+    return Health(status="ok")
+
+
+@router.get("/ready", response_model=Readiness, responses=problem_responses(503))
+def ready(request: Request) -> Readiness:
+    """The database answers and its schema is at the Alembic head."""
+    engine: Engine = request.app.state.engine
+    try:
+        with engine.connect() as connection:
+            current = current_revisions(connection)
+    except Exception:
+        logger.warning("db.unavailable", extra={"event": "db.unavailable", "reason": "ready_probe"})
+        raise NotReady("The database is unreachable.") from None
+    heads = head_revisions()
+    if set(current) != set(heads):
+        raise NotReady(
+            "The database schema is not at the current migration head; run `homechef migrate`."
+        )
+    return Readiness(status="ready", database="ok", schema_revision=",".join(heads))
