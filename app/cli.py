@@ -3,6 +3,8 @@
     homechef dev        create a development .env if none exists, migrate, serve on :8000
     homechef migrate    alembic upgrade head (a release step in production)
     homechef check      the startup validation, standalone
+    homechef dev-token --email you@example.com
+                        a local user and an internal access token (development only)
 """
 
 from __future__ import annotations
@@ -61,6 +63,29 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dev_token(args: argparse.Namespace) -> int:
+    from app.auth.dev import DevTokenRefused, issue_dev_token
+    from app.core.config import get_settings
+    from app.db.engine import make_engine
+    from app.db.session import script_session
+
+    settings = get_settings()
+    engine = make_engine(settings)
+    try:
+        with script_session(engine) as session:
+            issued = issue_dev_token(session, settings, args.email)
+    except DevTokenRefused as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    # The token is the command's output, by design: it is for the developer's shell.
+    print(issued.token)
+    print(f"(expires in {issued.expires_in // 60} min; use: "
+          f'curl -H "Authorization: Bearer $TOKEN" ...)', file=sys.stderr)
+    return 0
+
+
 def cmd_check(_args: argparse.Namespace) -> int:
     from app.core.startup import main as startup_main
 
@@ -79,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_migrate
     )
     sub.add_parser("check", help="run the startup validation").set_defaults(func=cmd_check)
+    token = sub.add_parser("dev-token", help="print an internal token for a local user")
+    token.add_argument("--email", required=True)
+    token.set_defaults(func=cmd_dev_token)
     return parser
 
 

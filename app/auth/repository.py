@@ -22,3 +22,7 @@ def revoke_session(session: Session, sid: str) -> None:
     if session.get(RevokedSession, sid) is None:
         session.add(RevokedSession(sid=sid))
         session.flush()
+
+
+def is_session_revoked(session: Session, sid: str) -> bool:
+    return session.scalar(select(exists().where(RevokedSession.sid == sid))) or False
