@@ -17,8 +17,8 @@ from typing import Any, Final
 
 security_log = logging.getLogger("homechef.security")
 
-AUTH_TOKEN_ISSUED: Final = "auth.token_issued"
-AUTH_TOKEN_REJECTED: Final = "auth.token_rejected"
+AUTH_TOKEN_ISSUED: Final = "auth.token_issued"  # noqa: S105 (an event name)
+AUTH_TOKEN_REJECTED: Final = "auth.token_rejected"  # noqa: S105
 AUTH_CLERK_UNAVAILABLE: Final = "auth.clerk_unavailable"
 AUTH_LOGOUT: Final = "auth.logout"
 WEBHOOK_REJECTED: Final = "webhook.rejected"
@@ -52,7 +52,7 @@ _RESERVED = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) 
 }
 
 
-def security_event(name: str, *, level: int | None = None, **fields: Any) -> None:
+def security_event(name: str, /, *, level: int | None = None, **fields: Any) -> None:
     """Log one security event: message and ``event`` are the name, fields ride along."""
     extra = {(f"{key}_" if key in _RESERVED else key): value for key, value in fields.items()}
     extra["event"] = name
