@@ -1,0 +1,80 @@
+"""What the users domain needs from recipes: a person's data, erased or exported.
+
+Erasure and export must agree on what "a person's data" is, so both live here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.recipes import owner_data_repository as repository
+from app.recipes.models import Favorite, Recipe, RecipeImage
+
+
+def erase_owner_data(session: Session, owner_id: uuid.UUID) -> None:
+    """Delete the owner's recipes (with their parts, images and favorites) and favorites."""
+    repository.delete_favorites_of(session, owner_id)
+    repository.delete_recipes_of(session, owner_id)
+
+
+def count_public_recipes(session: Session, owner_id: uuid.UUID) -> int:
+    return repository.count_public_recipes(session, owner_id)
+
+
+def export_owner_data(session: Session, owner_id: uuid.UUID) -> dict[str, Any]:
+    """The owner's recipes (with ingredients, steps, tags, image metadata) and favorites."""
+    images = {image.recipe_id: image for image in repository.image_metadata_of(session, owner_id)}
+    owned = repository.recipes_of(session, owner_id)
+    recipes = [_recipe(recipe, images.get(recipe.id)) for recipe in owned]
+    favorites = [_favorite(favorite) for favorite in repository.favorites_of(session, owner_id)]
+    return {"recipes": recipes, "favorites": favorites}
+
+
+def _recipe(recipe: Recipe, image: RecipeImage | None) -> dict[str, Any]:
+    return {
+        "id": recipe.id,
+        "title": recipe.title,
+        "description": recipe.description,
+        "servings": recipe.servings,
+        "prep_minutes": recipe.prep_minutes,
+        "cook_minutes": recipe.cook_minutes,
+        "total_minutes": recipe.total_minutes,
+        "cuisine": recipe.cuisine,
+        "source_url": recipe.source_url,
+        "visibility": recipe.visibility,
+        "created_at": recipe.created_at,
+        "updated_at": recipe.updated_at,
+        "tags": [tag.tag for tag in recipe.tags],
+        "ingredients": [
+            {
+                "position": item.position,
+                # A string keeps every stored digit; a JSON number would round.
+                "quantity": None if item.quantity is None else str(item.quantity),
+                "unit": item.unit,
+                "name": item.name,
+                "note": item.note,
+            }
+            for item in recipe.ingredients
+        ],
+        "steps": [{"position": step.position, "text": step.text} for step in recipe.steps],
+        "image": None if image is None else _image(image),
+    }
+
+
+def _image(image: RecipeImage) -> dict[str, Any]:
+    return {
+        "content_type": image.content_type,
+        "width": image.width,
+        "height": image.height,
+        "byte_size": image.byte_size,
+        "sha256": image.sha256,
+        "thumbnail_content_type": image.thumb_content_type,
+        "created_at": image.created_at,
+    }
+
+
+def _favorite(favorite: Favorite) -> dict[str, Any]:
+    return {"recipe_id": favorite.recipe_id, "created_at": favorite.created_at}
