@@ -9,6 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.auth.dependencies import require_user
+from app.auth.router import protected_router as auth_protected
+from app.auth.router import public_router as auth_public
 from app.core.errors import problem_responses
 from app.health.router import router as health_router
 
@@ -33,6 +35,8 @@ def include_routers(app: FastAPI) -> None:
         responses=problem_responses(401, 422, 429),
     )
     # Domain routers are added below as they exist (public ones only if in PUBLIC_PATHS).
+    public.include_router(auth_public)
+    protected.include_router(auth_protected)
 
     app.include_router(public)
     app.include_router(protected)
