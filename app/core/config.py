@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_ENABLED: bool = True
     RATE_LIMIT_STORAGE_URL: SecretStr = SecretStr("memory://")
     RATE_LIMIT_FAIL_OPEN: bool = True
+    # Namespaces the keys in a shared Redis (e.g. staging and production on one server).
+    RATE_LIMIT_KEY_PREFIX: str = Field(default="homechef", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     RATE_LIMIT_AUTH: str = "10/minute"
     RATE_LIMIT_WRITE: str = "60/minute"
     RATE_LIMIT_READ: str = "600/minute"
