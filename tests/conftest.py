@@ -110,6 +110,8 @@ def make_test_settings(database_url: str | None, **overrides: Any) -> Settings:
         "DB_POOL_SIZE": 5,
         "DB_MAX_OVERFLOW": 15,
         "DB_POOL_TIMEOUT": 5,
+        # Off so bursts in other tests are not throttled; tests/hardening turns it on.
+        "RATE_LIMIT_ENABLED": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
