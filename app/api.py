@@ -13,6 +13,8 @@ from app.auth.router import protected_router as auth_protected
 from app.auth.router import public_router as auth_public
 from app.core.errors import problem_responses
 from app.health.router import router as health_router
+from app.users.router import router as users_router
+from app.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -37,6 +39,8 @@ def include_routers(app: FastAPI) -> None:
     # Domain routers are added below as they exist (public ones only if in PUBLIC_PATHS).
     public.include_router(auth_public)
     protected.include_router(auth_protected)
+    public.include_router(webhooks_router)
+    protected.include_router(users_router)
 
     app.include_router(public)
     app.include_router(protected)

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.core.sanitize import PlainText
+
+MeasurementSystem = Literal["metric", "us"]
+
+DISPLAY_NAME_MAX = 100
+BIO_MAX = 2000
+DIETARY_TAG_MAX = 40
+DIETARY_TAGS_MAX = 20
+
+
+def _dedupe(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+DietaryTag = Annotated[
+    PlainText(DIETARY_TAG_MAX, min_len=1), AfterValidator(str.lower)  # type: ignore[valid-type]
+]
+
+
+class UserMe(BaseModel):
+    """The caller's own profile: what Clerk told us plus the fields this service owns."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    image_url: str | None
+    display_name: str | None
+    bio: str | None
+    measurement_system: MeasurementSystem
+    dietary_tags: list[str]
+    role: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserUpdate(BaseModel):
+    """Only the fields this service owns. Anything else (email, role, ...) is a 422.
+
+    A field left out is unchanged; null clears display_name or bio. Markup is stripped;
+    control characters are refused.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: PlainText(DISPLAY_NAME_MAX) | None = None  # type: ignore[valid-type]
+    bio: PlainText(BIO_MAX, multiline=True) | None = None  # type: ignore[valid-type]
+    # No null: a preference always has a value. The None default is never stored,
+    # because only fields the client sent are applied.
+    measurement_system: MeasurementSystem = Field(default=None)  # type: ignore[assignment]
+    dietary_tags: Annotated[
+        list[DietaryTag], Field(max_length=DIETARY_TAGS_MAX), AfterValidator(_dedupe)
+    ] = Field(default=None)  # type: ignore[assignment]
+
+    def changes(self) -> dict[str, object]:
+        values = self.model_dump(exclude_unset=True)
+        for name in ("display_name", "bio"):
+            # Nothing left after cleaning means "no value", stored as null.
+            if name in values and not values[name]:
+                values[name] = None
+        return values
+
+
+class PublicProfile(BaseModel):
+    """What anyone signed in may see about a person: never their email."""
+
+    id: uuid.UUID
+    display_name: str | None
+    avatar_url: str | None
+    public_recipe_count: int
+
+
+class ExportedIngredient(BaseModel):
+    position: int
+    quantity: str | None = Field(description="Decimal as a string, to keep every digit.")
+    unit: str | None
+    name: str
+    note: str | None
+
+
+class ExportedStep(BaseModel):
+    position: int
+    text: str
+
+
+class ExportedImage(BaseModel):
+    content_type: str
+    width: int
+    height: int
+    byte_size: int
+    sha256: str
+    thumbnail_content_type: str
+    created_at: datetime
+
+
+class ExportedRecipe(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str | None
+    servings: int
+    prep_minutes: int
+    cook_minutes: int
+    total_minutes: int
+    cuisine: str | None
+    source_url: str | None
+    visibility: str
+    created_at: datetime
+    updated_at: datetime
+    tags: list[str]
+    ingredients: list[ExportedIngredient]
+    steps: list[ExportedStep]
+    image: ExportedImage | None
+
+
+class ExportedFavorite(BaseModel):
+    recipe_id: uuid.UUID
+    created_at: datetime
+
+
+class UserExport(BaseModel):
+    """Everything stored about the caller (GDPR access and portability)."""
+
+    exported_at: datetime
+    profile: UserMe
+    recipes: list[ExportedRecipe]
+    favorites: list[ExportedFavorite]
