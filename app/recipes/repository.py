@@ -1,0 +1,164 @@
+"""Every SQL query about a single recipe, its children and favourites.
+
+The list/search queries live in ``app.recipes.listing``. Writes are plain Core statements
+so each one is a known, countable SQL statement; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeStep, RecipeTag
+
+
+def visible_to(user_id: uuid.UUID) -> ColumnElement[bool]:
+    """The caller's own recipes and everybody's public ones."""
+    return or_(Recipe.owner_id == user_id, Recipe.visibility == "public")
+
+
+def find_visible(session: Session, recipe_id: uuid.UUID, user_id: uuid.UUID) -> Recipe | None:
+    return session.scalar(select(Recipe).where(Recipe.id == recipe_id, visible_to(user_id)))
+
+
+def find_owned(session: Session, recipe_id: uuid.UUID, user_id: uuid.UUID) -> Recipe | None:
+    return session.scalar(
+        select(Recipe).where(Recipe.id == recipe_id, Recipe.owner_id == user_id)
+    )
+
+
+def load_detail(session: Session, recipe_id: uuid.UUID, user_id: uuid.UUID) -> Recipe | None:
+    """A visible recipe with its tags, ingredients and steps: four statements in all."""
+    return session.scalar(
+        select(Recipe)
+        .where(Recipe.id == recipe_id, visible_to(user_id))
+        .options(
+            selectinload(Recipe.tags), selectinload(Recipe.ingredients),
+            selectinload(Recipe.steps),
+        )
+        # A PATCH re-reads the row it just updated in the same session.
+        .execution_options(populate_existing=True)
+    )
+
+
+# --- writes --------------------------------------------------------------------------
+
+
+def insert_recipe(session: Session, values: Mapping[str, Any]) -> uuid.UUID:
+    recipe_id = uuid.uuid4()
+    session.execute(insert(Recipe).values(id=recipe_id, **values))
+    return recipe_id
+
+
+def update_recipe(
+    session: Session,
+    recipe_id: uuid.UUID,
+    values: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+) -> int | None:
+    """Apply ``values`` and bump the version; the new version, or None if no row matched.
+
+    With ``expected_version`` the UPDATE only matches that version. It takes the row lock,
+    so of concurrent writers holding the same version exactly one wins; the others wait,
+    then re-check the condition against the committed row and match nothing.
+    """
+    conditions = [Recipe.id == recipe_id]
+    if expected_version is not None:
+        conditions.append(Recipe.version == expected_version)
+    prep = values.get("prep_minutes", Recipe.prep_minutes)
+    cook = values.get("cook_minutes", Recipe.cook_minutes)
+    statement = (
+        update(Recipe)
+        .where(*conditions)
+        # Derived in SQL from the row as locked, never from a copy read earlier.
+        .values(**values, total_minutes=prep + cook, version=Recipe.version + 1)
+        .returning(Recipe.version)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def delete_recipe(
+    session: Session, recipe_id: uuid.UUID, *, expected_version: int | None
+) -> bool:
+    conditions = [Recipe.id == recipe_id]
+    if expected_version is not None:
+        conditions.append(Recipe.version == expected_version)
+    result = session.execute(
+        delete(Recipe).where(*conditions).execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def replace_tags(session: Session, recipe_id: uuid.UUID, tags: Sequence[str]) -> None:
+    session.execute(delete(RecipeTag).where(RecipeTag.recipe_id == recipe_id))
+    if tags:
+        session.execute(insert(RecipeTag), [{"recipe_id": recipe_id, "tag": t} for t in tags])
+
+
+def replace_ingredients(
+    session: Session, recipe_id: uuid.UUID, ingredients: Sequence[Mapping[str, Any]]
+) -> None:
+    session.execute(delete(RecipeIngredient).where(RecipeIngredient.recipe_id == recipe_id))
+    if ingredients:
+        session.execute(
+            insert(RecipeIngredient),
+            [{"recipe_id": recipe_id, "position": i, **ing} for i, ing in enumerate(ingredients)],
+        )
+
+
+def replace_steps(session: Session, recipe_id: uuid.UUID, steps: Sequence[str]) -> None:
+    session.execute(delete(RecipeStep).where(RecipeStep.recipe_id == recipe_id))
+    if steps:
+        session.execute(
+            insert(RecipeStep),
+            [{"recipe_id": recipe_id, "position": i, "text": t} for i, t in enumerate(steps)],
+        )
+
+
+# --- tags ----------------------------------------------------------------------------
+
+
+def tag_counts(session: Session, owner_id: uuid.UUID) -> list[tuple[str, int]]:
+    count = func.count().label("count")
+    rows = session.execute(
+        select(RecipeTag.tag, count)
+        .join(Recipe, Recipe.id == RecipeTag.recipe_id)
+        .where(Recipe.owner_id == owner_id)
+        .group_by(RecipeTag.tag)
+        .order_by(count.desc(), RecipeTag.tag)
+    )
+    return [(tag, n) for tag, n in rows]
+
+
+# --- favourites ------------------------------------------------------------------------
+
+
+def add_favorite(session: Session, user_id: uuid.UUID, recipe_id: uuid.UUID) -> bool:
+    """Idempotent; False if the recipe vanished meanwhile (deleted by its owner)."""
+    dialect = session.get_bind().dialect.name
+    values = {"user_id": user_id, "recipe_id": recipe_id}
+    if dialect == "postgresql":
+        statement = postgresql.insert(Favorite).values(**values).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(Favorite).values(**values).on_conflict_do_nothing()
+    try:
+        # A savepoint, so a lost race with a DELETE of the recipe leaves the session usable.
+        with session.begin_nested():
+            session.execute(statement)
+    except IntegrityError:
+        return False
+    return True
+
+
+def remove_favorite(session: Session, user_id: uuid.UUID, recipe_id: uuid.UUID) -> None:
+    session.execute(
+        delete(Favorite).where(Favorite.user_id == user_id, Favorite.recipe_id == recipe_id)
+    )
