@@ -1,0 +1,149 @@
+"""Every pre-deploy check, in order: ``run_checks`` is what validate_setup.py runs.
+
+This is the thorough gate. ``app.core.startup`` stays the fast in-process gate that runs
+in the app's lifespan (configuration only, no network); its findings are reused here, and
+this adds what only a deliberate pre-deploy step can afford: connecting to the
+database (TLS, migrations), fetching Clerk's JWKS, inspecting the .env file and git, and
+comparing keys with other environments' files.
+
+Each check is a small function returning CheckResults; a check that cannot run because
+an earlier one failed (no settings, no database) says "not checked" rather than guess.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from app.core.config import Settings
+from app.core.envfile import read_env_value
+from app.ops import config_checks as config
+from app.ops.clerk_checks import check_clerk_keys
+from app.ops.database_checks import (
+    check_database_connect,
+    check_database_tls,
+    check_migrations,
+    inspect_database,
+)
+from app.ops.file_checks import (
+    check_env_file_ignored,
+    check_env_file_permissions,
+    check_env_file_untracked,
+)
+from app.ops.results import CheckResult, failed
+
+SECRET_VARIABLES = (
+    "SECRET_KEY",
+    "PREVIOUS_SECRET_KEYS",
+    "DATABASE_URL",
+    "CLERK_SECRET_KEY",
+    "CLERK_WEBHOOK_SECRET",
+    "RATE_LIMIT_STORAGE_URL",
+)
+REDACTED = "[redacted]"
+# Shorter fragments would redact ordinary words; no real secret is this short.
+_MIN_REDACT_LENGTH = 6
+
+
+def file_checks(env_file: Path | None) -> list[CheckResult]:
+    return (
+        check_env_file_permissions(env_file)
+        + check_env_file_ignored(env_file)
+        + check_env_file_untracked(env_file)
+    )
+
+
+def settings_checks(settings: Settings, other_env_files: Sequence[Path]) -> list[CheckResult]:
+    findings = config.startup_findings(settings)
+    return (
+        config.check_required(settings)
+        + config.check_secret_keys(settings, findings)
+        + config.check_key_uniqueness(settings, other_env_files)
+        + config.check_database_config(settings, findings)
+        + config.check_clerk_config(settings, findings)
+        + config.check_clerk_issuer(settings)
+        + config.check_cors(settings, findings)
+        + config.check_docs(settings)
+        + config.check_rate_limit_storage(settings)
+        + config.check_token_lifetime(settings)
+        + config.check_other_startup_findings(findings)
+    )
+
+
+def network_checks(settings: Settings, database_url: URL | None = None) -> list[CheckResult]:
+    observation = inspect_database(settings, database_url)
+    return (
+        check_database_connect(settings, observation)
+        + check_database_tls(settings, observation)
+        + check_migrations(observation)
+        + check_clerk_keys(settings)
+    )
+
+
+def run_checks(
+    env_file: Path | None,
+    *,
+    env_file_required: bool = False,
+    other_env_files: Sequence[Path] = (),
+    database_url: URL | None = None,
+) -> tuple[Settings | None, list[CheckResult]]:
+    """Run everything; the results are already redacted.
+
+    ``env_file`` None (or a missing file that was not asked for explicitly) means the
+    settings come from the process environment alone, as on most hosting platforms.
+    ``database_url`` overrides only the connection the database checks make.
+    """
+    if env_file is not None and not env_file.exists():
+        if env_file_required:
+            result = failed("settings.load", f"{env_file} does not exist",
+                            "Pass the right --env-file, or create it from .env.example.")
+            return None, [result]
+        env_file = None
+    settings, loaded = config.load_settings(env_file)
+    results = [loaded]
+    if settings is not None:
+        results += settings_checks(settings, other_env_files)
+        results += network_checks(settings, database_url)
+    results += file_checks(env_file)
+    secrets = secret_values(env_file, settings, other_env_files)
+    return settings, [redact(result, secrets) for result in results]
+
+
+def secret_values(
+    env_file: Path | None, settings: Settings | None, other_env_files: Sequence[Path] = ()
+) -> set[str]:
+    """Every secret this run could have seen, so that none can reach the report."""
+    raw: list[str] = []
+    for path in [p for p in (env_file, *other_env_files) if p is not None and p.is_file()]:
+        for name in SECRET_VARIABLES:
+            try:
+                raw.append(read_env_value(path, name) or "")
+            except (OSError, UnicodeDecodeError):
+                continue
+    raw.extend(os.environ.get(name, "") for name in SECRET_VARIABLES)
+    if settings is not None:
+        raw.extend(settings.all_secret_keys())
+        for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET,
+                       settings.DATABASE_URL, settings.RATE_LIMIT_STORAGE_URL):
+            raw.append(secret.get_secret_value() if secret is not None else "")
+        raw.append(settings.database_url.password or "")
+    values: set[str] = set()
+    for value in raw:
+        # Comma lists (PREVIOUS_SECRET_KEYS) are redacted entry by entry as well.
+        for part in [value, *value.split(",")]:
+            part = part.strip()
+            if len(part) >= _MIN_REDACT_LENGTH and part != "memory://":
+                values.add(part)
+    return values
+
+
+def redact(result: CheckResult, secrets: set[str]) -> CheckResult:
+    reason, fix = result.reason, result.fix
+    for secret in sorted(secrets, key=len, reverse=True):
+        reason = reason.replace(secret, REDACTED)
+        fix = fix.replace(secret, REDACTED)
+    return replace(result, reason=reason, fix=fix)
