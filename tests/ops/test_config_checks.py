@@ -10,8 +10,8 @@ from app.core.secret_key import generate_secret_key
 from app.core.startup import Finding
 from app.ops import config_checks as config
 from tests.ops.support import (
-    publishable_key,
     production_values,
+    publishable_key,
     settings_of,
     statuses,
     text_of,
@@ -101,7 +101,9 @@ def test_strong_current_and_previous_keys_pass():
 
 def test_weak_current_and_previous_keys_each_fail_without_showing_the_key():
     weak_current, weak_previous = "changeme", "abcd" * 16
-    settings = prod(SECRET_KEY=weak_current, PREVIOUS_SECRET_KEYS=f"{generate_secret_key()},{weak_previous}")
+    settings = prod(
+        SECRET_KEY=weak_current, PREVIOUS_SECRET_KEYS=f"{generate_secret_key()},{weak_previous}"
+    )
     results = config.check_secret_keys(settings, config.startup_findings(settings))
     assert statuses(results, "secret_keys.strength") == ["FAIL", "FAIL"]
     assert "entry #2" in results[1].reason
@@ -129,7 +131,8 @@ def test_a_production_key_reused_by_another_environment_fails_without_printing_i
     dev = write_env(tmp_path / "dev.env", {"SECRET_KEY": settings.SECRET_KEY.get_secret_value()})
     results = config.check_key_uniqueness(settings, [staging, dev])
     assert statuses(results, "secret_keys.unique") == ["FAIL", "FAIL"]
-    assert "PREVIOUS_SECRET_KEYS entry #1 is also PREVIOUS_SECRET_KEYS entry #2" in results[0].reason
+    reused = "PREVIOUS_SECRET_KEYS entry #1 is also PREVIOUS_SECRET_KEYS entry #2"
+    assert reused in results[0].reason
     assert "SECRET_KEY is also SECRET_KEY" in results[1].reason
     assert shared not in text_of(results)
     assert settings.SECRET_KEY.get_secret_value() not in text_of(results)
