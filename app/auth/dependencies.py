@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Annotated
 
@@ -11,27 +10,33 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import repository
 from app.core.errors import Unauthorized
+from app.core.events import AUTH_TOKEN_REJECTED, security_event
 from app.core.request_context import set_user_id
 from app.core.tokens import AccessClaims, InvalidAccessToken, KeyRing, verify_access_token
 from app.db.session import SessionDep
 from app.users.models import User
 
-security_log = logging.getLogger("homechef.security")
-
 # auto_error=False: a missing header must become our 401 problem body, not FastAPI's 403.
-bearer_scheme = HTTPBearer(auto_error=False, description="Internal access token from POST /api/v1/auth/token")
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="Internal access token from POST /api/v1/auth/token"
+)
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
 def _reject(reason: str) -> Unauthorized:
-    security_log.warning(
-        "auth.token_rejected",
-        extra={"event": "auth.token_rejected", "reason": reason, "token_kind": "internal"},
-    )
+    security_event(AUTH_TOKEN_REJECTED, reason=reason, token_kind="internal")  # noqa: S106
     return Unauthorized()
 
 
+def has_several_authorization_headers(request: Request) -> bool:
+    # Proxies and frameworks disagree on which of two headers counts (Starlette takes the
+    # first); refusing the ambiguity means none of them can be steered to another token.
+    return len(request.headers.getlist("authorization")) > 1
+
+
 def get_access_claims(request: Request, credentials: BearerCredentials) -> AccessClaims:
+    if has_several_authorization_headers(request):
+        raise _reject("duplicate_header")
     if credentials is None or not credentials.credentials:
         raise _reject("missing")
     ring: KeyRing = request.app.state.key_ring

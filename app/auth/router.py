@@ -1,23 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Request, Response, status
 
 from app.auth import service
-from app.auth.clerk_dependency import ClerkVerifierDep
+from app.auth.clerk_dependency import ClerkSessionToken, ClerkVerifierDep
 from app.auth.dependencies import CurrentUser
 from app.auth.schemas import TokenResponse, TokenUser
 from app.core.errors import problem_responses
 from app.db.session import SessionDep
-
-clerk_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="ClerkSession",
-    description="A Clerk session token (from the frontend's Clerk SDK), only for /auth/token",
-)
-ClerkCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(clerk_bearer)]
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])
 protected_router = APIRouter(prefix="/auth", tags=["auth"])
@@ -33,12 +23,10 @@ def exchange_token(
     request: Request,
     session: SessionDep,
     verifier: ClerkVerifierDep,
-    credentials: ClerkCredentials,
+    clerk_token: ClerkSessionToken,
 ) -> TokenResponse:
-    # A missing or non-Bearer header verifies as the empty token: refused and logged.
-    token = credentials.credentials if credentials else ""
     issued, user = service.exchange_clerk_token(
-        session, verifier, request.app.state.key_ring, token
+        session, verifier, request.app.state.key_ring, clerk_token
     )
     return TokenResponse(
         access_token=issued.token,

@@ -18,6 +18,6 @@ class TokenUser(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth token type)
     expires_in: int
     user: TokenUser
