@@ -1,0 +1,95 @@
+"""Fixtures for the HTTP-level auth tests: a loopback fake Clerk and apps wired to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.auth.clerk import ClerkVerifier
+from app.auth.dependencies import CurrentUser
+from app.core.config import Settings
+from tests.auth.support import PROBE_URL
+from tests.fakes.clerk import FakeClerk
+
+
+class Clock:
+    """A hand-moved monotonic clock for the verifier's cache TTL and refetch cooldown."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clerk() -> Iterator[FakeClerk]:
+    # A fresh fake per test is the reset: keys, users, counters and failure switches all
+    # start clean. It is cheap because the RSA keys themselves are cached per test run.
+    with FakeClerk() as fake:
+        yield fake
+
+
+@pytest.fixture
+def clerk_settings(make_settings: Callable[..., Settings], fake_clerk: FakeClerk) -> Settings:
+    # An explicit CLERK_JWKS_URL (the public Frontend API one): the verifier must not send
+    # the secret key there; the secret is for the Backend API's /users alone.
+    assert fake_clerk.secret_key is not None
+    return make_settings(
+        CLERK_JWKS_URL=fake_clerk.jwks_url,
+        CLERK_ISSUER=fake_clerk.issuer,
+        CLERK_SECRET_KEY=fake_clerk.secret_key,
+        CLERK_API_URL=fake_clerk.api_url,
+        ALLOWED_ORIGINS=[fake_clerk.authorized_party],
+        CLERK_HTTP_TIMEOUT=5.0,
+    )
+
+
+def _probe(user: CurrentUser) -> dict[str, Any]:
+    return {"id": str(user.id), "token_version": user.token_version}
+
+
+def add_probe_route(client: TestClient) -> TestClient:
+    client.app.add_api_route(PROBE_URL, _probe, methods=["GET"])  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture
+def make_auth_client(make_client: Callable[..., TestClient]) -> Callable[..., TestClient]:
+    def factory(settings: Settings) -> TestClient:
+        return add_probe_route(make_client(settings))
+
+    return factory
+
+
+@pytest.fixture
+def auth_client(
+    make_auth_client: Callable[..., TestClient], clerk_settings: Settings
+) -> TestClient:
+    return make_auth_client(clerk_settings)
+
+
+@pytest.fixture
+def clerk_clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def clocked_client(
+    auth_client: TestClient, clerk_settings: Settings, clerk_clock: Clock
+) -> Iterator[TestClient]:
+    """``auth_client`` whose Clerk verifier runs on ``clerk_clock`` (cache TTL, cooldown).
+
+    The app builds its verifier on first use unless one is already there, so installing
+    one first is how a test controls time without sleeping.
+    """
+    verifier = ClerkVerifier(clerk_settings, monotonic=clerk_clock)
+    auth_client.app.state.clerk_verifier = verifier  # type: ignore[attr-defined]
+    yield auth_client
+    verifier.close()
