@@ -145,6 +145,9 @@ def _parse_claims(claims: dict[str, Any], kid: str) -> AccessClaims:
         raise InvalidAccessToken("missing_claim")
     if claims["typ"] != "access":
         raise InvalidAccessToken("wrong_type")
+    # jose accepts an aud list that merely contains ours; ours is always a single string.
+    if claims["aud"] != TOKEN_AUDIENCE or claims["iss"] != TOKEN_ISSUER:
+        raise InvalidAccessToken("bad_claims")
     sub, sid, ver, jti = claims["sub"], claims["sid"], claims["ver"], claims["jti"]
     iat, exp = claims["iat"], claims["exp"]
     if not (isinstance(sub, str) and isinstance(sid, str) and sid and isinstance(jti, str)):
