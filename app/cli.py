@@ -20,7 +20,7 @@ from app.core.secret_key import generate_secret_key
 def ensure_dev_env_file(path: Path) -> bool:
     """Create a development .env with a fresh key when there is none. True if created."""
     if path.exists():
-        if read_env_value(path, "SECRET_KEY") is None:
+        if not read_env_value(path, "SECRET_KEY"):
             update_env_file(path, {"SECRET_KEY": generate_secret_key()})
             print(f"Added a generated SECRET_KEY to {path}.")
         return False
