@@ -101,7 +101,7 @@ def _plain_text_validator(
     return validate
 
 
-def PlainText(max_len: int, *, multiline: bool = False, min_len: int = 0) -> type[str]:  # noqa: N802
+def PlainText(max_len: int, *, multiline: bool = False, min_len: int = 0) -> type[str]:
     """A Pydantic string type: cleaned with ``clean_text`` and length-checked.
 
     The raw input is also capped (at a generous multiple of ``max_len``) before any work,

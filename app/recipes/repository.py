@@ -1,4 +1,4 @@
-"""Every SQL query about a single recipe, its children and favourites.
+"""Every SQL query about a single recipe, its children, tags and favourites.
 
 The list/search queries live in ``app.recipes.listing``. Writes are plain Core statements
 so each one is a known, countable SQL statement; nothing here commits.
@@ -48,12 +48,6 @@ def load_detail(session: Session, recipe_id: uuid.UUID, user_id: uuid.UUID) -> R
 
 
 # --- writes --------------------------------------------------------------------------
-
-
-def insert_recipe(session: Session, values: Mapping[str, Any]) -> uuid.UUID:
-    recipe_id = uuid.uuid4()
-    session.execute(insert(Recipe).values(id=recipe_id, **values))
-    return recipe_id
 
 
 def update_recipe(
@@ -158,7 +152,9 @@ def add_favorite(session: Session, user_id: uuid.UUID, recipe_id: uuid.UUID) -> 
     return True
 
 
-def remove_favorite(session: Session, user_id: uuid.UUID, recipe_id: uuid.UUID) -> None:
-    session.execute(
+def remove_favorite(session: Session, user_id: uuid.UUID, recipe_id: uuid.UUID) -> bool:
+    """True if a favourite was removed by this call."""
+    result = session.execute(
         delete(Favorite).where(Favorite.user_id == user_id, Favorite.recipe_id == recipe_id)
     )
+    return bool(result.rowcount)

@@ -1,0 +1,143 @@
+"""HTTP face of the recipes API: parse, call the service, shape headers. No rules here.
+
+Mounted on the protected router: every route needs a valid access token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from app.auth.dependencies import CurrentUser
+from app.core.errors import problem_responses
+from app.db.session import SessionDep
+from app.recipes import service
+from app.recipes.dependencies import OwnedRecipe, RecipeId, VisibleRecipe
+from app.recipes.schemas import (
+    MAX_SERVINGS,
+    FavoriteState,
+    RecipeCreate,
+    RecipeListParams,
+    RecipePage,
+    RecipeRead,
+    RecipeUpdate,
+    TagList,
+)
+
+router = APIRouter(tags=["recipes"])
+
+IfMatch = Annotated[
+    str | None,
+    Header(description="An ETag from a GET; the write is refused with 412 if it is stale."),
+]
+IfNoneMatch = Annotated[str | None, Header()]
+Servings = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_SERVINGS, description="Scale ingredient quantities to this many servings."),
+]
+ListParams = Annotated[RecipeListParams, Query()]
+
+# A recipe's representation depends on who asks (private recipes), so shared caches must
+# not keep it; browsers may, but must revalidate (cheap: a 304 via If-None-Match).
+_PRIVATE_REVALIDATE = "private, no-cache"
+
+
+def _location(request: Request, recipe_id: object) -> str:
+    return request.url_for("get_recipe", recipe_id=str(recipe_id)).path
+
+
+@router.post(
+    "/recipes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RecipeRead,
+    summary="Create a recipe with its ingredients, steps and tags",
+)
+def create_recipe(
+    body: RecipeCreate, user: CurrentUser, session: SessionDep, request: Request,
+    response: Response,
+) -> RecipeRead:
+    recipe = service.create_recipe(session, user, body)
+    response.headers["Location"] = _location(request, recipe.id)
+    response.headers["ETag"] = service.recipe_etag(recipe)
+    return service.to_read(recipe)
+
+
+@router.get("/recipes", response_model=RecipePage, responses=problem_responses(400))
+def list_recipes(
+    params: ListParams, user: CurrentUser, session: SessionDep, request: Request
+) -> RecipePage:
+    """The caller's recipes and public ones: filters, search, sort, keyset pages."""
+    secret: str = request.app.state.key_ring.current_key
+    return service.list_recipes(session, user, params, secret)
+
+
+@router.get(
+    "/recipes/{recipe_id}",
+    response_model=RecipeRead,
+    responses={304: {"description": "Not modified"}, **problem_responses(404)},
+)
+def get_recipe(
+    recipe_id: RecipeId, user: CurrentUser, session: SessionDep, response: Response,
+    servings: Servings = None, if_none_match: IfNoneMatch = None,
+) -> RecipeRead | Response:
+    recipe = service.get_recipe(session, user, recipe_id)
+    etag = service.recipe_etag(recipe, servings)
+    headers = {"ETag": etag, "Cache-Control": _PRIVATE_REVALIDATE, "Vary": "Authorization"}
+    if if_none_match is not None and service.etag_matches(if_none_match, etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    response.headers.update(headers)
+    return service.to_read(recipe, servings)
+
+
+@router.patch(
+    "/recipes/{recipe_id}",
+    response_model=RecipeRead,
+    responses=problem_responses(404, 412),
+)
+def update_recipe(
+    recipe: OwnedRecipe, body: RecipeUpdate, user: CurrentUser, session: SessionDep,
+    response: Response, if_match: IfMatch = None,
+) -> RecipeRead:
+    """A partial update; a list that is given replaces the old one whole. Owner only."""
+    updated = service.update_recipe(session, user, recipe, body, if_match)
+    response.headers["ETag"] = service.recipe_etag(updated)
+    return service.to_read(updated)
+
+
+@router.delete(
+    "/recipes/{recipe_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(404, 412),
+)
+def delete_recipe(recipe: OwnedRecipe, session: SessionDep, if_match: IfMatch = None) -> Response:
+    service.delete_recipe(session, recipe, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/recipes/{recipe_id}/favorite",
+    response_model=FavoriteState,
+    responses=problem_responses(404),
+)
+def add_favorite(recipe: VisibleRecipe, user: CurrentUser, session: SessionDep) -> FavoriteState:
+    """Idempotent: favouriting twice is the same as once."""
+    return service.add_favorite(session, user, recipe)
+
+
+@router.delete(
+    "/recipes/{recipe_id}/favorite",
+    response_model=FavoriteState,
+    responses=problem_responses(404),
+)
+def remove_favorite(
+    recipe_id: RecipeId, user: CurrentUser, session: SessionDep
+) -> FavoriteState:
+    """Idempotent: removing a favourite that is not there succeeds."""
+    return service.remove_favorite(session, user, recipe_id)
+
+
+@router.get("/tags", response_model=TagList)
+def list_tags(user: CurrentUser, session: SessionDep) -> TagList:
+    """The caller's own tags with how many of their recipes carry each."""
+    return service.list_tags(session, user)

@@ -1,0 +1,265 @@
+"""Recipe rules: who may do what, preconditions, and the shapes handed to the router.
+
+Every query is in ``repository``/``listing``; this module never commits (the session
+dependency does, once, after the route returns).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.recipes import listing, repository
+from app.recipes.exceptions import RecipeChanged, RecipeNotFound, RelevanceNeedsQuery
+from app.recipes.models import Recipe, RecipeIngredient, RecipeStep, RecipeTag
+from app.recipes.pagination import (
+    Position,
+    cursor_key,
+    decode_cursor,
+    encode_cursor,
+    query_fingerprint,
+)
+from app.recipes.scaling import display_quantity
+from app.recipes.schemas import (
+    FavoriteState,
+    IngredientIn,
+    IngredientOut,
+    RecipeCreate,
+    RecipeListParams,
+    RecipePage,
+    RecipeRead,
+    RecipeSummary,
+    RecipeUpdate,
+    StepOut,
+    TagCount,
+    TagList,
+)
+from app.recipes.search import parse_query, refresh_search_vectors
+from app.users.models import User
+
+SCALAR_FIELDS = (
+    "title", "description", "servings", "prep_minutes", "cook_minutes", "cuisine",
+    "source_url", "visibility",
+)
+#: Fields the search column is computed from.
+SEARCHED_FIELDS = frozenset({"title", "description", "tags", "ingredients"})
+SORT_KEY_TYPES: dict[str, type] = {
+    "newest": datetime, "oldest": datetime, "title": str, "quickest": int, "relevance": float,
+}
+
+
+# --- ETags and preconditions ----------------------------------------------------------
+
+
+def recipe_etag(recipe: Recipe, servings: int | None = None) -> str:
+    """A strong ETag of one representation: the recipe's version (and image), plus the
+    servings it was scaled to, since a scaled recipe is a different representation."""
+    basis = f"{recipe.id}:{recipe.version}:{recipe.image_sha256 or ''}:{servings or ''}"
+    return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """Whether an If-Match / If-None-Match value names ``etag`` (or is ``*``).
+
+    The weak prefix is ignored: a proxy that compresses may weaken our strong ETags, and
+    the client should not be punished for that with a 412 loop.
+    """
+    if header.strip() == "*":
+        return True
+    candidates = (part.strip().removeprefix("W/") for part in header.split(","))
+    return etag in candidates
+
+
+def _expected_version(recipe: Recipe, if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    if not etag_matches(if_match, recipe_etag(recipe)):
+        raise RecipeChanged()
+    return recipe.version
+
+
+# --- single recipes ---------------------------------------------------------------------
+
+
+def to_read(recipe: Recipe, servings: int | None = None) -> RecipeRead:
+    """The full representation; quantities scaled when ``servings`` differs."""
+    scaled = servings is not None and servings != recipe.servings
+    return RecipeRead(
+        id=recipe.id, owner_id=recipe.owner_id, title=recipe.title,
+        description=recipe.description,
+        servings=servings if scaled and servings is not None else recipe.servings,
+        scaled_from_servings=recipe.servings if scaled else None,
+        prep_minutes=recipe.prep_minutes, cook_minutes=recipe.cook_minutes,
+        total_minutes=recipe.total_minutes, cuisine=recipe.cuisine,
+        source_url=recipe.source_url, visibility=recipe.visibility,  # type: ignore[arg-type]
+        tags=[t.tag for t in recipe.tags],
+        ingredients=[
+            IngredientOut(
+                quantity=display_quantity(i.quantity, recipe.servings, servings),
+                unit=i.unit, name=i.name, note=i.note,
+            )
+            for i in recipe.ingredients
+        ],
+        steps=[StepOut(text=s.text) for s in recipe.steps],
+        has_image=recipe.image_sha256 is not None, version=recipe.version,
+        created_at=recipe.created_at, updated_at=recipe.updated_at,
+    )
+
+
+def get_recipe(session: Session, user: User, recipe_id: uuid.UUID) -> Recipe:
+    recipe = repository.load_detail(session, recipe_id, user.id)
+    if recipe is None:
+        raise RecipeNotFound()
+    return recipe
+
+
+def _ingredient_values(ingredient: IngredientIn) -> dict[str, Any]:
+    return ingredient.model_dump()
+
+
+def create_recipe(session: Session, user: User, data: RecipeCreate) -> Recipe:
+    values = {name: getattr(data, name) for name in SCALAR_FIELDS}
+    recipe = Recipe(
+        owner_id=user.id, total_minutes=data.prep_minutes + data.cook_minutes, **values
+    )
+    recipe.tags = [RecipeTag(tag=tag) for tag in data.tags]
+    recipe.ingredients = [
+        RecipeIngredient(position=i, **_ingredient_values(ing))
+        for i, ing in enumerate(data.ingredients)
+    ]
+    recipe.steps = [RecipeStep(position=i, text=step.text) for i, step in enumerate(data.steps)]
+    session.add(recipe)
+    session.flush()
+    refresh_search_vectors(session, [recipe.id])
+    return recipe
+
+
+def update_recipe(
+    session: Session, user: User, recipe: Recipe, changes: RecipeUpdate, if_match: str | None
+) -> Recipe:
+    expected = _expected_version(recipe, if_match)
+    given = changes.model_fields_set
+    if not given:
+        return get_recipe(session, user, recipe.id)
+    values = {name: getattr(changes, name) for name in SCALAR_FIELDS if name in given}
+    # The guarded UPDATE comes first: it takes the row lock, which also serialises the
+    # list replacements below against any concurrent writer of this recipe.
+    if repository.update_recipe(session, recipe.id, values, expected_version=expected) is None:
+        raise RecipeChanged() if expected is not None else RecipeNotFound()
+    if changes.tags is not None:
+        repository.replace_tags(session, recipe.id, changes.tags)
+    if changes.ingredients is not None:
+        repository.replace_ingredients(
+            session, recipe.id, [_ingredient_values(i) for i in changes.ingredients]
+        )
+    if changes.steps is not None:
+        repository.replace_steps(session, recipe.id, [s.text for s in changes.steps])
+    if given & SEARCHED_FIELDS:
+        refresh_search_vectors(session, [recipe.id])
+    return get_recipe(session, user, recipe.id)
+
+
+def delete_recipe(session: Session, recipe: Recipe, if_match: str | None) -> None:
+    expected = _expected_version(recipe, if_match)
+    if not repository.delete_recipe(session, recipe.id, expected_version=expected):
+        raise RecipeChanged() if expected is not None else RecipeNotFound()
+
+
+# --- lists --------------------------------------------------------------------------------
+
+
+def _normalised(values: list[str]) -> tuple[str, ...]:
+    return tuple(sorted({" ".join(v.split()) for v in values if v.strip()}))
+
+
+def _list_query(user: User, params: RecipeListParams) -> listing.ListQuery:
+    terms = parse_query(params.q) if params.q else None
+    if params.sort == "relevance" and terms is None:
+        raise RelevanceNeedsQuery()
+    owner = params.owner
+    cuisine = " ".join(params.cuisine.split()) if params.cuisine else None
+    return listing.ListQuery(
+        user_id=user.id, sort=params.sort, limit=params.limit, terms=terms,
+        tags=_normalised(params.tag), ingredients=_normalised(params.ingredient),
+        cuisine=cuisine or None, max_total_minutes=params.max_total_minutes,
+        owner_id=user.id if owner == "me" else uuid.UUID(owner) if owner else None,
+        favorites=params.favorites, visibility=params.visibility,
+    )
+
+
+def _fingerprint(query: listing.ListQuery, q: str | None) -> str:
+    # Everything that decides which rows exist and their order; not the page size.
+    return query_fingerprint({
+        "user": query.user_id, "sort": query.sort, "q": (q or "").strip(),
+        "tags": query.tags, "ingredients": query.ingredients, "cuisine": query.cuisine,
+        "max_total_minutes": query.max_total_minutes, "owner": query.owner_id,
+        "favorites": query.favorites, "visibility": query.visibility,
+    })
+
+
+def list_recipes(
+    session: Session, user: User, params: RecipeListParams, secret: str
+) -> RecipePage:
+    query = _list_query(user, params)
+    fingerprint = _fingerprint(query, params.q)
+    key = cursor_key(secret)
+    if params.cursor:
+        after = decode_cursor(key, params.cursor, fingerprint, SORT_KEY_TYPES[query.sort])
+        query = replace(query, after=after)
+    query = replace(query, dialect=session.get_bind().dialect.name)
+    rows, more = listing.fetch_page(session, query)
+    tags = listing.tags_by_recipe(session, [row.id for row in rows])
+    next_cursor = None
+    if more and rows:
+        next_cursor = encode_cursor(key, fingerprint, Position(rows[-1].sort_key, rows[-1].id))
+    return RecipePage(
+        items=[_summary(row, tags.get(row.id, [])) for row in rows],
+        next_cursor=next_cursor,
+        total=listing.count(session, query) if params.include_total else None,
+    )
+
+
+def _excerpt(text: str | None) -> str | None:
+    if text is None or len(text) <= listing.EXCERPT_CHARS:
+        return text
+    return text[: listing.EXCERPT_CHARS].rstrip() + "…"
+
+
+def _summary(row: Any, tags: list[str]) -> RecipeSummary:
+    return RecipeSummary(
+        id=row.id, owner_id=row.owner_id, title=row.title,
+        description_excerpt=_excerpt(row.excerpt),
+        servings=row.servings, prep_minutes=row.prep_minutes, cook_minutes=row.cook_minutes,
+        total_minutes=row.total_minutes, cuisine=row.cuisine, visibility=row.visibility,
+        tags=tags, has_image=bool(row.has_image), is_favorite=bool(row.is_favorite),
+        created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+def list_tags(session: Session, user: User) -> TagList:
+    return TagList(
+        items=[TagCount(tag=t, count=n) for t, n in repository.tag_counts(session, user.id)]
+    )
+
+
+# --- favourites ----------------------------------------------------------------------------
+
+
+def add_favorite(session: Session, user: User, recipe: Recipe) -> FavoriteState:
+    if not repository.add_favorite(session, user.id, recipe.id):
+        raise RecipeNotFound()
+    return FavoriteState(recipe_id=recipe.id, is_favorite=True)
+
+
+def remove_favorite(session: Session, user: User, recipe_id: uuid.UUID) -> FavoriteState:
+    """Idempotent. A favourite of a recipe that has since turned private can still be
+    removed; otherwise the recipe must be visible, like for PUT."""
+    removed = repository.remove_favorite(session, user.id, recipe_id)
+    if not removed and repository.find_visible(session, recipe_id, user.id) is None:
+        raise RecipeNotFound()
+    return FavoriteState(recipe_id=recipe_id, is_favorite=False)
