@@ -13,6 +13,7 @@ from app.auth.router import protected_router as auth_protected
 from app.auth.router import public_router as auth_public
 from app.core.errors import problem_responses
 from app.health.router import router as health_router
+from app.recipes.images_router import router as recipe_images_router
 from app.recipes.router import router as recipes_router
 from app.users.router import router as users_router
 from app.webhooks.router import router as webhooks_router
@@ -43,6 +44,7 @@ def include_routers(app: FastAPI) -> None:
     public.include_router(webhooks_router)
     protected.include_router(users_router)
     protected.include_router(recipes_router)
+    protected.include_router(recipe_images_router)
 
     app.include_router(public)
     app.include_router(protected)

@@ -1,0 +1,253 @@
+"""Recipe image processing: hostile bytes in, clean re-encoded pictures out.
+
+Nothing the client declares is trusted: the type is whatever Pillow can decode as JPEG,
+PNG or WebP. The size is checked from the header before any pixel is decoded, so a
+decompression bomb costs nothing. What is stored is a fresh encoding of the pixels alone:
+orientation applied, colours moved to sRGB, and no EXIF (GPS!), ICC, XMP or comments.
+
+Decoding is memory-hungry (a 12 MP photo is ~48 MB of pixels), so every decode reserves
+its estimated working set from one process-wide budget; concurrent uploads queue instead
+of adding up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+
+from app.core.errors import Unprocessable
+
+logger = logging.getLogger("homechef.recipes.images")
+
+#: Formats we decode. "MPO" is what Pillow calls a multi-picture JPEG (many phone cameras).
+_DECODERS = ("JPEG", "PNG", "WEBP")
+_JPEG_FAMILY = frozenset({"JPEG", "MPO"})
+
+MAX_SIDE = 2048
+THUMB_SIDE = 400
+JPEG_QUALITY = 85
+WEBP_QUALITY = 85
+THUMB_QUALITY = 80
+#: Estimated decode working set allowed across all threads at once. A single image above
+#: it still runs, alone. See _working_set for the estimate.
+DECODE_BUDGET_BYTES = 128 * 1024 * 1024
+
+# Belt and braces: Pillow warns (rather than fails) between MAX_IMAGE_PIXELS and twice
+# that. process_image checks the size itself, so this filter is not what protects us.
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
+class InvalidImage(Unprocessable):
+    code = "invalid-image"
+    title = "Invalid image"
+    detail = "The file is not a JPEG, PNG or WebP image that can be decoded."
+
+
+class ImageTooManyPixels(InvalidImage):
+    code = "image-too-many-pixels"
+    title = "Image too large"
+    detail = "The image has more pixels than allowed."
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedImage:
+    content_type: str
+    data: bytes
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedImage:
+    image: EncodedImage
+    thumb: EncodedImage
+    sha256: str
+
+
+class _MemoryBudget:
+    """A counting semaphore measured in bytes (thread-safe, independent of event loops)."""
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._used = 0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def reserve(self, amount: int) -> Iterator[None]:
+        # A job larger than the whole budget waits until it can run alone.
+        amount = min(amount, self._total)
+        with self._cond:
+            self._cond.wait_for(lambda: self._used + amount <= self._total)
+            self._used += amount
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._used -= amount
+                self._cond.notify_all()
+
+
+_budget = _MemoryBudget(DECODE_BUDGET_BYTES)
+
+
+def process_image(
+    source: BinaryIO,
+    *,
+    max_pixels: int,
+    max_side: int = MAX_SIDE,
+    thumb_side: int = THUMB_SIDE,
+) -> ProcessedImage:
+    """Decode, check, clean and re-encode an uploaded image, plus a thumbnail.
+
+    Raises InvalidImage (422) for anything that is not a decodable JPEG/PNG/WebP, and
+    ImageTooManyPixels (422) for images over ``max_pixels``, before decoding them.
+    """
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # Someone flipped the global: truncated files would be silently "repaired".
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    with _open(source, max_pixels) as im:
+        source_format = im.format or ""
+        _draft_for(im, max_side)
+        with _budget.reserve(_working_set(im, max_side)):
+            picture = _decode_clean(im, max_side)
+            image = _encode(picture, source_format, quality=_main_quality(source_format))
+            picture.thumbnail((thumb_side, thumb_side), Image.Resampling.LANCZOS)
+            thumb = _encode(picture, source_format, quality=THUMB_QUALITY)
+    return ProcessedImage(image=image, thumb=thumb, sha256=hashlib.sha256(image.data).hexdigest())
+
+
+@contextmanager
+def _open(source: BinaryIO, max_pixels: int) -> Iterator[ImageFile.ImageFile]:
+    too_many = ImageTooManyPixels(f"The image has more than the {max_pixels} pixels allowed.")
+    try:
+        im = Image.open(source, formats=_DECODERS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        _log_rejection(exc)
+        raise InvalidImage() from None
+    with im:
+        width, height = im.size
+        if width < 1 or height < 1:
+            raise InvalidImage()
+        if width * height > max_pixels:
+            raise too_many
+        yield im
+
+
+def _log_rejection(exc: Exception) -> None:
+    # The exception's type only: its message may quote the hostile bytes.
+    logger.info("image.rejected", extra={"event": "image.rejected", "reason": type(exc).__name__})
+
+
+def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
+    width, height = size
+    scale = min(1.0, side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _draft_for(im: ImageFile.ImageFile, max_side: int) -> None:
+    # JPEG can decode at 1/2, 1/4 or 1/8 scale directly (DCT scaling): a big photo never
+    # exists at full size in memory. The target box is square, so rotation does not matter.
+    if im.format in _JPEG_FAMILY and max(im.size) > max_side:
+        im.draft(None, _fit(im.size, max_side))
+
+
+def _working_set(im: ImageFile.ImageFile, max_side: int) -> int:
+    """Rough peak bytes: decoded pixels (Pillow keeps RGB as 4 bytes/pixel), a converted
+    copy, libwebp's own buffer for WebP, and the downscaled working copies."""
+    pixels = im.size[0] * im.size[1]
+    estimate = pixels * 4
+    if im.mode not in ("RGB", "RGBA", "L"):
+        estimate += pixels * 4
+    if im.format == "WEBP":
+        estimate += pixels * 4
+    return estimate + 2 * max_side * max_side * 4
+
+
+def _decode_clean(im: ImageFile.ImageFile, max_side: int) -> Image.Image:
+    """Pixels only: decoded, in sRGB RGB/RGBA/L, downscaled, upright, no metadata."""
+    try:
+        im.load()
+        picture = _to_srgb(im, _target_mode(im))
+        picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=None)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooManyPixels() from None
+    except InvalidImage:
+        raise
+    except Exception as exc:  # decoders raise a zoo of types on hostile input
+        _log_rejection(exc)
+        raise InvalidImage() from None
+    picture.info.setdefault("exif", im.info.get("exif", b""))
+    picture = _upright(picture)
+    # Encoders read comments and ICC profiles from .info: leave them nothing to copy.
+    picture.info = {}
+    return picture
+
+
+def _target_mode(im: Image.Image) -> str:
+    if im.format in _JPEG_FAMILY:
+        return "L" if im.mode == "L" else "RGB"
+    has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
+    return "RGBA" if has_alpha else "RGB"
+
+
+def _to_srgb(im: Image.Image, mode: str) -> Image.Image:
+    """Convert to ``mode``; honour an embedded ICC profile (iPhones shoot Display P3),
+    since the profile itself is about to be stripped."""
+    icc = im.info.get("icc_profile")
+    if icc and im.mode in ("RGB", "RGBA", "CMYK") and mode != "L":
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(
+                im, source, ImageCms.createProfile("sRGB"), outputMode=mode
+            )
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # a broken profile is dropped; the pixels are still good
+    if im.mode == mode:
+        return im  # no copy: a decoded photo is tens of megabytes
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # High bit-depth greyscale: scale to 8 bits rather than clip to white.
+        scaled = im.convert("I").point(lambda value: value / 256).convert("L")
+        return scaled.convert(mode)
+    return im.convert(mode)
+
+
+def _upright(picture: Image.Image) -> Image.Image:
+    try:
+        ImageOps.exif_transpose(picture, in_place=True)
+    except Exception:  # malformed EXIF: keep the pixels as they are
+        logger.info("image.exif_ignored", extra={"event": "image.exif_ignored"})
+    return picture
+
+
+def _main_quality(source_format: str) -> int:
+    return JPEG_QUALITY if source_format in _JPEG_FAMILY else WEBP_QUALITY
+
+
+def _encode(picture: Image.Image, source_format: str, *, quality: int) -> EncodedImage:
+    """JPEG stays JPEG. PNG and WebP become WebP: PNG has no lossy mode, so a re-encoded
+    PNG could be several times larger than its upload, while WebP keeps alpha and stays
+    small."""
+    out = io.BytesIO()
+    if source_format in _JPEG_FAMILY:
+        picture.save(out, format="JPEG", quality=quality, optimize=True)
+        content_type = "image/jpeg"
+    else:
+        picture.save(out, format="WEBP", quality=quality, method=4)
+        content_type = "image/webp"
+    return EncodedImage(
+        content_type=content_type, data=out.getvalue(), width=picture.width, height=picture.height
+    )
