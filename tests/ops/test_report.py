@@ -21,7 +21,7 @@ def test_the_table_puts_failures_first_with_their_fixes_and_a_verdict():
     table = render_table(RESULTS, "production")
     lines = table.splitlines()
     assert "ENVIRONMENT=production" in lines[0]
-    order = [line.split()[1] for line in lines if line[:4] in ("FAIL", "WARN", "PASS")]
+    order = [line.split()[1] for line in lines if line[:5] in ("FAIL ", "WARN ", "PASS ")]
     assert order == ["c.fail", "b.warn", "a.pass"]
     assert "fix: mend it" in table and "fix: look at it" in table
     assert all(len(line) <= 130 for line in lines)  # long reasons are wrapped
