@@ -7,7 +7,11 @@ import json
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from app.users.models import User
+from tests.factories import token_for
 
 TOKEN_URL = "/api/v1/auth/token"
 LOGOUT_URL = "/api/v1/auth/logout"
@@ -70,3 +74,9 @@ def has_route(client: TestClient, path: str) -> bool:
 def jwt_header(token: str) -> dict[str, Any]:
     segment = token.split(".")[0]
     return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def access_token(client: TestClient, user: User, *, sid: str | None = None) -> str:
+    """An internal token signed by this client's app, as the exchange would issue it."""
+    app: FastAPI = client.app  # type: ignore[assignment]
+    return token_for(app, user, sid=sid)

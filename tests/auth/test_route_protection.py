@@ -20,6 +20,7 @@ from tests.auth.support import (
     LOGOUT_URL,
     PROBE_URL,
     TOKEN_URL,
+    access_token,
     assert_problem,
     assert_unauthorized,
     bearer,
@@ -28,7 +29,7 @@ from tests.auth.support import (
     exchange_ok,
     whoami,
 )
-from tests.factories import make_user, token_for
+from tests.factories import make_user
 from tests.fakes.clerk import FakeClerk, b64url
 
 _PATH_PARAM = re.compile(r"\{[^}]+\}")
@@ -203,7 +204,7 @@ def test_two_authorization_headers_are_refused_even_if_one_is_valid(
     # ambiguity means no component can be made to authenticate a different token.
     clerk_token = fake_clerk.mint_session_token()
     user = make_user(db)
-    access = token_for(auth_client.app, user)  # type: ignore[arg-type]
+    access = access_token(auth_client, user)
     for valid, endpoint in ((clerk_token, TOKEN_URL), (access, PROBE_URL)):
         for pair in ([f"Bearer {valid}", "Bearer x"], ["Bearer x", f"Bearer {valid}"],
                      [f"Bearer {valid}", f"Bearer {valid}"]):
@@ -230,7 +231,7 @@ def test_clerk_session_token_is_refused_by_protected_routes(
 
 def test_internal_token_is_refused_by_the_exchange(auth_client: TestClient, db: Session) -> None:
     user = make_user(db)
-    access = token_for(auth_client.app, user)  # type: ignore[arg-type]
+    access = access_token(auth_client, user)
     assert whoami(auth_client, access).status_code == 200
 
     assert_unauthorized(exchange(auth_client, access))

@@ -23,6 +23,7 @@ from app.users.models import User
 from tests.auth.support import (
     LOGOUT_URL,
     TOKEN_URL,
+    access_token,
     assert_unauthorized,
     bearer,
     comparable,
@@ -30,7 +31,7 @@ from tests.auth.support import (
     exchange_ok,
     whoami,
 )
-from tests.factories import make_user, token_for
+from tests.factories import make_user
 from tests.fakes.clerk import REMOVE, FakeClerk
 
 
@@ -224,7 +225,7 @@ def test_internal_access_token_is_refused_by_the_exchange(
     auth_client: TestClient, db: Session
 ) -> None:
     user = make_user(db)
-    response = exchange(auth_client, token_for(auth_client.app, user))  # type: ignore[arg-type]
+    response = exchange(auth_client, access_token(auth_client, user))
     assert_unauthorized(response)
 
 
