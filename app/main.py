@@ -1,20 +1,40 @@
-"""The application factory: middleware, routers, error handlers and lifespan."""
+"""The application factory: middleware, routers, error handlers and lifespan.
+
+Middleware, outermost first (a request walks down this list, the response back up)::
+
+    RequestIdMiddleware         request id for every log line and response, first of all
+    AccessLogMiddleware         one "http.access" line with the final status and duration
+    SecurityHeadersMiddleware   headers on everything below, errors and 404s included
+    ApiCORSMiddleware           preflights answered here; CORS headers on 413/429/500 too
+    UnhandledErrorMiddleware    any escaped exception -> problem 500 (still gets the above)
+    RateLimitMiddleware         refuse before the body is read or the database touched
+    BodyLimitMiddleware         cap the body while it streams
+    (FastAPI: exception handlers, routing, dependencies)
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from app.api import include_routers
+from app.api import API_PREFIX, include_routers
+from app.core.access_log import AccessLogMiddleware
+from app.core.body_limit import BodyLimitMiddleware, BodyRule
+from app.core.client_ip import IPNetwork, parse_trusted_proxies
 from app.core.config import Settings, get_settings
+from app.core.cors import ApiCORSMiddleware
 from app.core.errors import install_error_handlers
 from app.core.logs import configure_logging
 from app.core.middleware import RequestIdMiddleware, UnhandledErrorMiddleware
+from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitPolicy
+from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.startup import run_startup_validation
 from app.core.tokens import KeyRing
 from app.db.engine import make_engine
@@ -22,15 +42,44 @@ from app.db.session import make_session_factory
 
 logger = logging.getLogger("homechef.app")
 
+AUTH_TOKEN_PATH = f"{API_PREFIX}/auth/token"
+WEBHOOK_PATH = f"{API_PREFIX}/webhooks/clerk"
+#: The image upload enforces MAX_UPLOAD_BYTES itself (app/core/upload.py).
+IMAGE_UPLOAD_PATTERN = re.compile(rf"{re.escape(API_PREFIX)}/recipes/[^/]+/image/?")
+
+
+def _secret_values(settings: Settings) -> list[str | None]:
+    """Every configured secret, so the log redaction can mask them literally."""
+    values: list[str | None] = list(settings.all_secret_keys())
+    for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET):
+        values.append(secret.get_secret_value() if secret else None)
+    values.append(settings.database_url.password)
+    values.append(urlsplit(settings.RATE_LIMIT_STORAGE_URL.get_secret_value()).password)
+    return values
+
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app. Tests pass their own settings and a shared engine."""
     settings = settings or get_settings()
     owns_engine = engine is None
+    trusted_proxies = parse_trusted_proxies(settings.TRUSTED_PROXIES)
+    rate_limiter = (
+        RateLimiter(
+            settings,
+            RateLimitPolicy.from_settings(
+                settings, api_prefix=API_PREFIX, auth_path=AUTH_TOKEN_PATH,
+                webhook_path=WEBHOOK_PATH,
+            ),
+            trusted_proxies,
+        )
+        if settings.RATE_LIMIT_ENABLED
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.LOG_LEVEL, settings.log_format)
+        configure_logging(settings.LOG_LEVEL, settings.log_format,
+                          secrets=_secret_values(settings))
         run_startup_validation(settings)
         app.state.key_ring = KeyRing(settings)
         app.state.engine = engine or make_engine(settings)
@@ -44,9 +93,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             extra={"event": "app.started", "environment": settings.ENVIRONMENT,
                    "database": app.state.engine.url.get_backend_name()},
         )
+        if rate_limiter is not None:
+            await rate_limiter.open()
         try:
             yield
         finally:
+            if rate_limiter is not None:
+                await rate_limiter.close()
             if owns_engine:
                 app.state.engine.dispose()
 
@@ -63,9 +116,38 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     install_error_handlers(app)
     include_routers(app)
-    app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(RequestIdMiddleware)  # outermost: added last
+    _add_middleware(app, settings, trusted_proxies, rate_limiter)
     return app
+
+
+def _add_middleware(
+    app: FastAPI,
+    settings: Settings,
+    trusted_proxies: tuple[IPNetwork, ...],
+    rate_limiter: RateLimiter | None,
+) -> None:
+    """In the order of the module docstring, innermost first (Starlette wraps outward)."""
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.MAX_JSON_BODY_BYTES,
+        rules=[
+            BodyRule(re.compile(re.escape(WEBHOOK_PATH) + "/?"), settings.MAX_WEBHOOK_BODY_BYTES),
+            BodyRule(IMAGE_UPLOAD_PATTERN, None),
+        ],
+    )
+    if rate_limiter is not None:
+        app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(ApiCORSMiddleware, settings=settings)
+    docs = [app.docs_url, app.swagger_ui_oauth2_redirect_url] if app.docs_url else []
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.is_deployed,
+        swagger_paths=[path for path in docs if path],
+        redoc_paths=[app.redoc_url] if app.redoc_url else [],
+    )
+    app.add_middleware(AccessLogMiddleware, trusted_proxies=trusted_proxies)
+    app.add_middleware(RequestIdMiddleware)  # outermost: added last
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -177,7 +177,11 @@ def _public_validation_errors(exc: RequestValidationError) -> list[dict[str, Any
 
 
 def _is_connection_failure(exc: DBAPIError) -> bool:
-    return isinstance(exc, OperationalError) or bool(getattr(exc, "connection_invalidated", False))
+    # InterfaceError is psycopg2's "connection already closed": a connection that died
+    # under us (the server went away between pre-ping and use), not a bug in a query.
+    return isinstance(exc, OperationalError | InterfaceError) or bool(
+        getattr(exc, "connection_invalidated", False)
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,13 +3,20 @@
 Log calls pass structured fields through ``extra={"event": "auth.token_rejected", ...}``.
 The request id is added to every record from the request context, so a line can be
 joined to the response the client saw.
+
+Redaction is a safety net under the rule "never log a secret": whatever reaches a line
+(message, extra fields, tracebacks) is scrubbed of anything shaped like a JWT, a bearer
+token, a Clerk or Svix secret (sk_live_, sk_test_, whsec_), a password in a URL, the
+configured secret values themselves, and the local part of email addresses.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +32,64 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
 
 
+REDACTED = "[REDACTED]"
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # "Bearer <anything>" first, so the token after it is gone whatever its shape.
+    (re.compile(r"(?i)\b(bearer)\s+(?!\[REDACTED\])[^\s,;\"'}\]]+"), rf"\1 {REDACTED}"),
+    # JWTs (and a JWT's header.payload alone): base64url JSON starts with "eyJ".
+    (re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?"), REDACTED),
+    # Any other three long base64url segments, e.g. a token whose header was cut off.
+    (re.compile(r"\b[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"), REDACTED),
+    (re.compile(r"\b(sk_live_|sk_test_|whsec_)[A-Za-z0-9+/=_-]+"), rf"\1{REDACTED}"),
+    # user:password@ in any URL (database, redis).
+    (re.compile(r"(://[^:/@\s]*:)[^@\s]+@"), rf"\1{REDACTED}@"),
+    # The local part of an email address; the domain is kept for diagnosis.
+    (re.compile(r"[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})"), r"***@\1"),
+)
+_known_secrets: tuple[str, ...] = ()
+
+
+def register_secrets(values: Iterable[str | None]) -> None:
+    """Literal values (SECRET_KEY, ...) to mask wherever they appear, whatever their shape."""
+    global _known_secrets
+    _known_secrets = tuple(sorted({v for v in values if v and len(v) >= 8}, key=len,
+                                  reverse=True))
+
+
+def redact(value: Any) -> Any:
+    """Scrub strings, recursively through dicts, lists and tuples; leave the rest alone."""
+    if isinstance(value, str):
+        for secret in _known_secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        for pattern, replacement in _PATTERNS:
+            value = pattern.sub(replacement, value)
+        return value
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact(v) for v in value)
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record in place: the merged message and every extra field."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg, record.args = redact(message), None
+        for key, value in _extras(record).items():
+            setattr(record, key, redact(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
@@ -35,6 +100,8 @@ class ContextFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line. Redacts too, so any handler using it is covered."""
+
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -43,9 +110,12 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         payload.update({k: v for k, v in _extras(record).items() if v is not None})
-        if record.exc_info:
+        if record.exc_text:
+            payload["exc_info"] = record.exc_text
+        elif record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str, ensure_ascii=False)
+        return json.dumps(redact(payload), default=lambda v: redact(str(v)),
+                          ensure_ascii=False)
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -54,12 +124,14 @@ class ConsoleFormatter(logging.Formatter):
         fields = " ".join(
             f"{k}={v}" for k, v in _extras(record).items() if v is not None and k != "event"
         )
-        return f"{base} {fields}" if fields else base
+        return redact(f"{base} {fields}" if fields else base)
 
 
-def configure_logging(level: str, fmt: str) -> None:
+def configure_logging(level: str, fmt: str, *, secrets: Iterable[str | None] = ()) -> None:
+    register_secrets(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(ContextFilter())
+    handler.addFilter(RedactingFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -74,3 +146,9 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     # uvicorn's access log duplicates ours (which has the route template and user id).
     logging.getLogger("uvicorn.access").disabled = True
+    # uvicorn's own lines (startup, protocol errors) go through our handler too, so they
+    # are JSON and redacted like everything else.
+    for name in ("uvicorn", "uvicorn.error"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -10,10 +11,21 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+logger = logging.getLogger("homechef.db")
+
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: response models are built from objects after the commit.
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def _rollback_keeping_the_original_error(session: Session) -> None:
+    try:
+        session.rollback()
+    except Exception:
+        # With the database gone the rollback fails too; the error that matters (and
+        # that the handlers map to 503) is the one already in flight.
+        logger.warning("rollback failed", extra={"event": "db.rollback_failed"}, exc_info=True)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -28,7 +40,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
-        session.rollback()
+        _rollback_keeping_the_original_error(session)
         raise
     finally:
         session.close()
@@ -45,7 +57,7 @@ def script_session(engine: Engine) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
-        session.rollback()
+        _rollback_keeping_the_original_error(session)
         raise
     finally:
         session.close()
