@@ -53,7 +53,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
         return 2
     _migrate()
     print(f"Serving on http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}/docs)")
-    uvicorn.run("app.main:app", host=args.host, port=args.port, server_header=False)
+    # No Server banner; and no uvicorn proxy-header rewriting: app.core.client_ip applies
+    # TRUSTED_PROXIES itself. Elsewhere: uvicorn --no-server-header --no-proxy-headers.
+    uvicorn.run("app.main:app", host=args.host, port=args.port, server_header=False,
+                proxy_headers=False)
     return 0
 
 
