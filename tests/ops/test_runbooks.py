@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -208,3 +209,16 @@ def test_a_leaked_webhook_secret_stops_working_once_the_new_one_is_deployed(
 def _values(env: Path) -> dict[str, str]:
     names = ("ENVIRONMENT", "DATABASE_URL", "LOG_FORMAT", "RATE_LIMIT_ENABLED", "SECRET_KEY")
     return {name: read_env_value(env, name) or "" for name in names}
+
+
+def test_the_runbooks_name_these_tests_and_the_commands_they_run():
+    text = (ROOT / "docs" / "RUNBOOKS.md").read_text()
+    named = set(re.findall(r"`(test_[a-z_]+)`", text))
+    defined = {name for name in globals() if name.startswith("test_")}
+    assert len(named) >= 6 and named <= defined
+    assert f"sed -i '{CLEAR_PREVIOUS[2]}' .env" in text
+    assert REVOKE_USER_SQL.split("%(")[0] in text
+    for command in ("generate_secret_key.py --env-file .env --rotate",
+                    "generate_secret_key.py --env-file .env`", "validate_setup.py --env-file .env",
+                    "POST /api/v1/auth/logout"):
+        assert command in text, command

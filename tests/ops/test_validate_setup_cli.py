@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,6 +111,14 @@ def test_json_output_has_the_same_results(broken_runs):
     assert all(c["fix"] for c in checks if c["status"] != "PASS")
     for check in checks:
         assert f"{check['status']:<5} {check['name']}" in table.stdout
+
+
+def test_every_check_is_documented_in_the_deployment_guide(broken_runs):
+    guide = (ROOT / "docs" / "DEPLOYMENT.md").read_text()
+    guide = guide.split("| check | FAIL when |", 1)[1].split("\n\n", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \|", guide, re.MULTILINE))
+    emitted = {c["name"] for c in json.loads(broken_runs[1].stdout)["checks"]}
+    assert emitted == documented
 
 
 def test_an_explicit_env_file_that_does_not_exist_fails(tmp_path: Path, capsys):
