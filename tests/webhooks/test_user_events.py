@@ -107,29 +107,29 @@ def test_image_url_must_be_plain_https(post_event: PostEvent, db: Session, image
     assert user is not None and user.image_url is None
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        None,
-        [],
-        "user_1",
-        42,
-        {},
-        {"id": None},
-        {"id": 7},
-        {"id": ""},
-        {"id": "u" * 65},
-        {"id": "user_\x00nul"},
-    ],
-    ids=repr,
-)
+UNUSABLE_DATA: list[object] = [
+    None,
+    [],
+    "user_1",
+    42,
+    {},
+    {"id": None},
+    {"id": 7},
+    {"id": ""},
+    {"id": "u" * 65},
+    {"id": "user_\x00nul"},
+]
+
+
 @pytest.mark.parametrize("kind", ["user.created", "user.updated", "user.deleted"])
 def test_unusable_event_data_is_acknowledged_and_ignored(
-    post_event: PostEvent, db: Session, kind: str, data: object
+    post_event: PostEvent, db: Session, kind: str
 ) -> None:
-    response = post_event({"type": kind, "data": data})
-    assert response.status_code == 200
-    assert response.json() == {"status": "ignored"}
+    # Clerk signed it, so a retry would carry the same data: 200 stops the retries.
+    for data in UNUSABLE_DATA:
+        response = post_event({"type": kind, "data": data})
+        assert response.status_code == 200, data
+        assert response.json() == {"status": "ignored"}, data
     assert db.scalar(select(func.count()).select_from(User)) == 0
 
 
