@@ -12,6 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from app.api import PUBLIC_PATHS
@@ -247,3 +249,28 @@ def test_problem_body_of_a_refusal_names_no_reason(auth_client: TestClient) -> N
     text = json.dumps(body).lower()
     for word in ("malformed", "kid", "signature", "expired", "jose", "alg"):
         assert word not in text
+
+
+# Header bytes a client can put on the wire (no CR, LF or NUL, which no server accepts).
+_header_values = st.one_of(
+    st.binary(max_size=300).filter(lambda b: not set(b) & {0, 10, 13}),
+    st.builds(
+        lambda parts: b"Bearer " + b".".join(parts),
+        st.lists(st.binary(max_size=60).map(lambda b: b64url(b).encode()), max_size=5),
+    ),
+    st.builds(
+        lambda header, claims: b"Bearer " + f"{_b64json(header)}.{_b64json(claims)}.c2ln".encode(),
+        st.dictionaries(st.sampled_from(["alg", "kid", "typ", "crit", "jku"]),
+                        st.one_of(st.text(max_size=20), st.integers(), st.none())),
+        st.dictionaries(st.text(max_size=5), st.integers()),
+    ),
+)
+
+
+@settings(max_examples=25)
+@given(value=_header_values)
+def test_fuzzed_authorization_header_is_always_a_401_problem(
+    auth_client: TestClient, value: bytes
+) -> None:
+    for endpoint in ENDPOINTS.values():
+        assert_unauthorized(auth_client.post(endpoint, headers=[(b"Authorization", value)]))
