@@ -63,8 +63,15 @@ def _is_rs256_key(entry: Any) -> bool:
     return int.from_bytes(raw, "big").bit_length() >= MIN_RSA_BITS
 
 
+class _JwksError(Exception):
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.fix = fix
+
+
 def _fetch_jwks(settings: Settings, url: str) -> Any:
-    """The JWKS document; raises _JwksError with a reason fit for the report."""
+    """The JWKS document; raises _JwksError with a reason and fix fit for the report."""
     headers = {"Accept": "application/json"}
     if settings.CLERK_SECRET_KEY is not None and not settings.CLERK_JWKS_URL:
         headers["Authorization"] = f"Bearer {settings.CLERK_SECRET_KEY.get_secret_value()}"
@@ -96,13 +103,6 @@ def _fetch_jwks(settings: Settings, url: str) -> Any:
     except ValueError:
         raise _JwksError(f"{url} did not return JSON", "Point CLERK_JWKS_URL at Clerk's JWKS.") \
             from None
-
-
-class _JwksError(Exception):
-    def __init__(self, reason: str, fix: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.fix = fix
 
 
 def check_clerk_keys(settings: Settings) -> list[CheckResult]:
