@@ -27,6 +27,9 @@ def issue_dev_token(session: Session, settings: Settings, email: str) -> IssuedT
         raise DevTokenRefused(
             f"dev-token runs only with ENVIRONMENT=development (this is {settings.ENVIRONMENT})."
         )
+    if settings.SECRET_KEY is None:
+        # Checked before the user is written, so a refused run leaves nothing behind.
+        raise DevTokenRefused("SECRET_KEY is not set; `homechef dev` creates a .env with one.")
     clerk_id = dev_clerk_id(email)
     profile = ClerkUserProfile(
         id=clerk_id, email=email.strip(), email_verified=True, first_name=None,

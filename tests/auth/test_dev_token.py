@@ -96,3 +96,12 @@ def test_dev_token_twice_is_the_same_user(
     assert first.claims.sub == second.claims.sub
     assert first.token != second.token
     assert len(db.scalars(select(User)).all()) == 1
+
+
+def test_issue_dev_token_without_a_secret_key_is_refused_before_writing(
+    db: Session, make_settings: Callable[..., Settings]
+) -> None:
+    with pytest.raises(DevTokenRefused, match="SECRET_KEY"):
+        issue_dev_token(db, make_settings(ENVIRONMENT="development", SECRET_KEY=None),
+                        "you@example.com")
+    assert db.scalars(select(User)).all() == []

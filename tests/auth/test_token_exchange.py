@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from app.auth.clerk import ClerkUserProfile, ClerkVerifier
 from app.auth.models import RevokedSession
+from app.core.config import Settings
 from app.core.logs import JsonFormatter
 from app.db.base import utcnow
 from app.users import service as users_service
@@ -172,6 +174,38 @@ def test_erased_user_cannot_be_recreated_by_an_exchange(
     assert_unauthorized(response)
     [user] = users_with_clerk_id(db, "user_gone")
     assert user.is_erased and user.email != "gone@example.com"
+
+
+class _ErasedMidExchange(ClerkVerifier):
+    """Clerk's user.deleted lands between our lookup and our insert."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        super().__init__(settings)
+        self._engine = engine
+
+    def fetch_user(self, user_id: str) -> ClerkUserProfile | None:
+        profile = super().fetch_user(user_id)
+        with Session(self._engine) as other:
+            users_service.erase_by_clerk_id(other, user_id)
+            other.commit()
+        return profile
+
+
+def test_user_erased_while_their_first_exchange_is_in_flight_stays_erased(
+    auth_client: TestClient, fake_clerk: FakeClerk, clerk_settings: Settings, engine: Engine,
+    db: Session,
+) -> None:
+    fake_clerk.register_user("user_racing", emails=["racing@example.com"])
+    verifier = _ErasedMidExchange(clerk_settings, engine)
+    auth_client.app.state.clerk_verifier = verifier  # type: ignore[attr-defined]
+    try:
+        response = exchange(auth_client, fake_clerk.mint_session_token(sub="user_racing"))
+    finally:
+        verifier.close()
+
+    assert_unauthorized(response)
+    [user] = users_with_clerk_id(db, "user_racing")
+    assert user.is_erased and user.email is None
 
 
 def test_token_of_a_revoked_clerk_session_is_refused(
