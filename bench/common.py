@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -375,7 +374,8 @@ def _lua_script(requests: Sequence[Req]) -> str:
     for r in requests:
         headers = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in r.headers.items())
         body = _lua_string(r.body) if r.body is not None else "nil"
-        lines.append(f"  {{{_lua_string(r.method)}, {_lua_string(r.path)}, {{{headers}}}, {body}}},")
+        method, path = _lua_string(r.method), _lua_string(r.path)
+        lines.append(f"  {{{method}, {path}, {{{headers}}}, {body}}},")
     lines.append("}")
     return "\n".join(lines) + _LUA_RUNTIME
 
