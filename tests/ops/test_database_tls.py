@@ -167,3 +167,18 @@ def test_the_ci_tls_script_is_idempotent():
                          timeout=60, check=False)
     assert run.returncode == 0, run.stderr
     assert "nothing to do" in run.stdout
+
+
+@pytest.mark.parametrize("client_tls, server_ssl, status", [
+    (True, False, "PASS"),  # a TLS-terminating proxy (Neon's) in between: our leg is encrypted
+    (None, True, "PASS"),  # a driver without ssl_in_use: the server's word is taken
+    (False, True, "FAIL"),  # our own leg is plain, whatever the server says
+])
+def test_the_client_side_view_of_tls_decides(client_tls, server_ssl, status):
+    from app.ops.database_checks import DatabaseObservation
+
+    settings = settings_of(production_values("postgresql://app:pw@db.example.com/homechef"))
+    observation = DatabaseObservation("postgresql", "db.example.com/homechef",
+                                      client_tls=client_tls, server_ssl=server_ssl)
+    [result] = check_database_tls(settings, observation)
+    assert result.status == status
