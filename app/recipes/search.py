@@ -2,15 +2,15 @@
 
 PostgreSQL: ``recipes.search_vector`` (GIN-indexed) is computed in SQL after every write,
 title weighted A, tags B, ingredient names C, description D, so ``ts_rank`` ranks a title
-hit above a description hit. ``q`` is web-search syntax (quotes, ``or``, ``-word``) and its
-last word also matches as a prefix, so type-ahead works ("tom" finds "tomato").
+hit above a description hit. ``q`` is web-search syntax (``"a phrase"``, ``or``, ``-word``)
+and its last word also matches as a prefix, so type-ahead works ("tom" finds "tomato").
 
 SQLite has no tsvector; the same column holds the recipe's words, each tagged with its
 field ("a:tomato b:vegan c:basil d:simple"), and every query word must start a stored
 word. On the small data sets of the tests both backends give the same answers.
 
-User text only ever reaches SQL as bound parameters; prefix words are reduced to letters
-and digits, so they can carry no tsquery operator.
+User text reaches PostgreSQL only as the bound argument of websearch_to_tsquery, which
+accepts any input without a syntax error; the SQLite form only ever sees letters and digits.
 """
 
 from __future__ import annotations
@@ -24,25 +24,32 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     Double,
+    Text,
     and_,
     case,
     cast,
     func,
     literal_column,
+    or_,
     select,
     true,
     update,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from app.recipes.models import Recipe, RecipeIngredient, RecipeTag
 
 ENGLISH = literal_column("'english'::regconfig")
-SIMPLE = literal_column("'simple'::regconfig")
+# The last lexeme of a tsquery's text form, e.g. 'tom' in "'soup' & 'tom'".
+_LAST_LEXEME_END = literal_column("'''$'")
+_PREFIX_END = literal_column("''':*'")
 
 #: Field markers of the SQLite fallback, in weight order (title first).
 _FIELD_WEIGHTS = {"a": 8, "b": 4, "c": 2, "d": 1}
 _WORD = re.compile(r"[^\W_]+")
+# A quoted phrase (closed or not, maybe negated) or a run of non-space characters.
+_TOKEN = re.compile(r'-?"[^"]*"?|\S+')
 LIKE_ESCAPE = "\\"
 
 
@@ -63,55 +70,63 @@ def escape_like(value: str) -> str:
 class SearchTerms:
     """A parsed ``q``: the PostgreSQL form and the SQLite form."""
 
-    head: str  # web-search text for everything but the prefix word
-    prefix: str | None  # the last word, matched as a prefix
-    include: tuple[str, ...]  # SQLite: words that must start some stored word
-    exclude: tuple[str, ...]  # SQLite: words that must not
+    text: str  # q as given, for websearch_to_tsquery
+    prefix_last: bool  # whether the last word is being typed (matched as a prefix)
+    groups: tuple[tuple[str, ...], ...]  # SQLite: each group must match one of its words
+    excluded: tuple[str, ...]  # SQLite: words that must not match
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(word for group in self.groups for word in group)
 
 
 def parse_query(q: str) -> SearchTerms | None:
-    """None when ``q`` holds no word at all (blank or only punctuation): no filter."""
+    """None when ``q`` holds no word at all (blank or only punctuation): no filter.
+
+    Web-search syntax as PostgreSQL reads it: words are ANDed, ``"a phrase"`` (its words,
+    on SQLite), ``-word`` excludes, and ``or`` between two words lets either match.
+    """
     q = q.strip()
     if not words_of(q):
         return None
-    tokens = q.split()
-    last = tokens[-1]
-    head, prefix = q, None
-    # A negated word, an operator or an open phrase is not being typed ahead.
-    typing_plain_word = not (
-        q.count('"') % 2 or '"' in last or last.startswith("-") or last.lower() == "or"
-    )
-    if typing_plain_word:
-        runs = words_of(last)
-        prefix = runs[-1]
-        head = " ".join([*tokens[:-1], *runs[:-1]])
-    include: list[str] = []
-    exclude: list[str] = []
-    for token in tokens:
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    join_next = False
+    for token in _TOKEN.findall(q):
         if token.lower() == "or":
+            join_next = bool(groups)
             continue
-        (exclude if token.startswith("-") else include).extend(words_of(token))
-    return SearchTerms(head=head, prefix=prefix, include=tuple(include), exclude=tuple(exclude))
+        words = words_of(token)
+        if token.startswith("-"):
+            excluded += words
+        elif words:
+            if join_next:
+                groups[-1].append(words.pop(0))
+            groups += [[word] for word in words]
+        join_next = False
+    last = q.split()[-1]
+    # A negated word, a dangling operator or a phrase is not being typed ahead.
+    prefix_last = bool(words_of(last)) and not (
+        '"' in q or last.startswith("-") or last.lower() == "or"
+    )
+    return SearchTerms(
+        text=q, prefix_last=prefix_last,
+        groups=tuple(tuple(g) for g in groups), excluded=tuple(excluded),
+    )
 
 
 # --- conditions and ranking ----------------------------------------------------------
 
 
 def _pg_tsquery(terms: SearchTerms) -> ColumnElement[object]:
-    parts: list[ColumnElement[object]] = []
-    if terms.head.strip():
-        parts.append(func.websearch_to_tsquery(ENGLISH, terms.head))
-    if terms.prefix:
-        pattern = f"{terms.prefix}:*"
-        # 'english' stems the prefix like the stored words ("cookie" -> "cooki"); 'simple'
-        # keeps a prefix that happens to be a stop word ("a", "the") from vanishing.
-        parts.append(
-            func.to_tsquery(ENGLISH, pattern).op("||")(func.to_tsquery(SIMPLE, pattern))
-        )
-    query = parts[0]
-    for part in parts[1:]:
-        query = query.op("&&")(part)
-    return query
+    query = func.websearch_to_tsquery(ENGLISH, terms.text)
+    if not terms.prefix_last:
+        return query
+    # PostgreSQL parses q itself (so "or", "-" and stemming behave as documented); the last
+    # lexeme of its own output then gets the prefix flag: 'tom' -> 'tom':*. That text is
+    # PostgreSQL's rendering, never the user's, so the cast back cannot be steered.
+    text = func.regexp_replace(cast(query, Text), _LAST_LEXEME_END, _PREFIX_END)
+    return cast(text, TSQUERY)
 
 
 def _sqlite_word(word: str, field: str = "") -> ColumnElement[bool]:
@@ -123,8 +138,8 @@ def _sqlite_word(word: str, field: str = "") -> ColumnElement[bool]:
 def match_condition(terms: SearchTerms, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return Recipe.search_vector.op("@@")(_pg_tsquery(terms))
-    conditions = [_sqlite_word(word) for word in terms.include]
-    conditions += [~_sqlite_word(word) for word in terms.exclude]
+    conditions = [or_(*(_sqlite_word(word) for word in group)) for group in terms.groups]
+    conditions += [~_sqlite_word(word) for word in terms.excluded]
     return and_(true(), *conditions)
 
 
@@ -133,7 +148,7 @@ def rank_expression(terms: SearchTerms, dialect: str) -> ColumnElement[float]:
     if dialect == "postgresql":
         return cast(func.ts_rank(Recipe.search_vector, _pg_tsquery(terms)), Double)
     score: ColumnElement[int] | None = None
-    for word in terms.include:
+    for word in terms.words:
         for field, weight in _FIELD_WEIGHTS.items():
             term = case((_sqlite_word(word, field), weight), else_=0)
             score = term if score is None else score + term
