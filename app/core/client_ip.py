@@ -56,9 +56,13 @@ def parse_address(value: str) -> IPAddress | None:
     if not text or len(text) > 64:
         return None
     if text.startswith("["):
-        text = text[1:].split("]", 1)[0]
+        text, bracket, port = text[1:].partition("]")
+        if not bracket or (port and not (port[0] == ":" and port[1:].isdigit())):
+            return None
     elif text.count(":") == 1:
-        text = text.split(":", 1)[0]
+        text, _, port = text.partition(":")
+        if not port.isdigit():
+            return None
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
