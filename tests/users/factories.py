@@ -1,0 +1,66 @@
+"""A person with one of everything the API stores about people."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from app.recipes.models import Favorite, Recipe, RecipeImage
+from app.users.models import User
+from tests.recipes.factories import make_recipe
+
+
+@dataclass
+class Household:
+    private: Recipe
+    public: Recipe
+
+
+def add_image(db: Session, recipe: Recipe, payload: bytes = b"\x89PNG fake bytes") -> RecipeImage:
+    digest = hashlib.sha256(payload).hexdigest()
+    image = RecipeImage(
+        recipe_id=recipe.id,
+        content_type="image/webp",
+        width=640,
+        height=480,
+        byte_size=len(payload),
+        sha256=digest,
+        data=payload,
+        thumb_content_type="image/webp",
+        thumb_data=payload[:4],
+    )
+    recipe.image_sha256 = digest
+    db.add(image)
+    db.commit()
+    return image
+
+
+def furnish(db: Session, user: User) -> Household:
+    """Give ``user`` a private and a public recipe (tags, ingredients, steps, an image)."""
+    private = make_recipe(
+        db,
+        user,
+        title=f"Secret stew of {user.clerk_user_id}",
+        tags=["stew", "winter"],
+        ingredients=[{"name": "beans", "quantity": "1.125", "unit": "kg"}, "salt"],
+        steps=["Soak", "Simmer"],
+        description="Family recipe",
+    )
+    public = make_recipe(
+        db,
+        user,
+        title=f"Open salad of {user.clerk_user_id}",
+        visibility="public",
+        tags=["salad"],
+        ingredients=["lettuce"],
+        steps=["Toss"],
+    )
+    add_image(db, private)
+    return Household(private=private, public=public)
+
+
+def favorite(db: Session, user: User, recipe: Recipe) -> None:
+    db.add(Favorite(user_id=user.id, recipe_id=recipe.id))
+    db.commit()
