@@ -1,0 +1,78 @@
+"""List, search and detail run a constant number of SQL statements, whatever the size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from tests.recipes.factories import make_recipe, make_recipes
+from tests.recipes.support import RECIPES, recipe_url
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def statements_for(client, engine: Engine, url: str, headers, **params: Any) -> int:
+    with counting(engine) as statements:
+        response = client.get(url, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return len(statements)
+
+
+LIST_QUERIES: list[dict[str, Any]] = [
+    {},
+    {"q": "soup"},
+    {"q": "soup", "sort": "relevance"},
+    {"tag": ["vegan", "quick"], "ingredient": "salt", "include_total": True},
+    {"favorites": True, "sort": "title"},
+    {"owner": "me", "sort": "quickest"},
+]
+
+
+@pytest.mark.parametrize("params", LIST_QUERIES, ids=str)
+def test_list_statement_count_does_not_grow_with_page_size(
+    client, engine: Engine, db: Session, alice, bob, as_alice, params: dict[str, Any]
+) -> None:
+    fields = {"title": "Tomato soup", "tags": ["vegan", "quick", "soup"],
+              "ingredients": ["salt", "tomatoes"], "steps": ["Cook."]}
+    mine = make_recipes(db, alice, 30, **fields)
+    make_recipes(db, bob, 30, visibility="public", **fields)
+    for recipe in mine:
+        client.put(f"{recipe_url(recipe.id)}/favorite", headers=as_alice)
+
+    one = statements_for(client, engine, RECIPES, as_alice, limit=1, **params)
+    fifty = statements_for(client, engine, RECIPES, as_alice, limit=50, **params)
+    assert one == fifty
+    # The token's user, the page, the page's tags (and the total, when asked for).
+    assert fifty == 3 + bool(params.get("include_total"))
+
+
+def test_detail_statement_count_does_not_grow_with_the_recipe(
+    client, engine: Engine, db: Session, alice, as_alice
+) -> None:
+    small = make_recipe(db, alice, tags=["a"], ingredients=["salt"], steps=["Stir."])
+    big = make_recipe(db, alice, tags=[f"t{i}" for i in range(20)],
+                      ingredients=[{"name": f"i{i}", "quantity": i} for i in range(100)],
+                      steps=[f"Step {i}" for i in range(100)])
+    counts = {
+        statements_for(client, engine, recipe_url(recipe.id), as_alice, **params)
+        for recipe in (small, big) for params in ({}, {"servings": 7})
+    }
+    # The token's user, then the recipe and its tags, ingredients and steps.
+    assert counts == {5}
