@@ -39,8 +39,9 @@ def _local_user(session: Session, verifier: ClerkVerifier, clerk_user_id: str) -
             users_service.raise_erased()
     except users_service.UserErased:
         # Erased stays erased (a tombstone may also have won a race with this sign-in).
+        # The client gets the same generic refusal as for any other bad token.
         _reject("user_erased")
-        raise
+        raise InvalidClerkToken("user_erased") from None
     return user
 
 
