@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         finally:
             if rate_limiter is not None:
                 await rate_limiter.close()
+            verifier = getattr(app.state, "clerk_verifier", None)
+            if verifier is not None:
+                verifier.close()
             if owns_engine:
                 app.state.engine.dispose()
 
