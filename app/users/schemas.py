@@ -20,6 +20,11 @@ def _dedupe(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
+def _no_default(schema: dict[str, object]) -> None:
+    # The None default only marks "not sent"; advertising null would invite it (a 422).
+    schema.pop("default", None)
+
+
 DietaryTag = Annotated[
     PlainText(DIETARY_TAG_MAX, min_len=1), AfterValidator(str.lower)  # type: ignore[valid-type]
 ]
@@ -58,10 +63,12 @@ class UserUpdate(BaseModel):
     bio: PlainText(BIO_MAX, multiline=True) | None = None  # type: ignore[valid-type]
     # No null: a preference always has a value. The None default is never stored,
     # because only fields the client sent are applied.
-    measurement_system: MeasurementSystem = Field(default=None)  # type: ignore[assignment]
+    measurement_system: MeasurementSystem = Field(  # type: ignore[assignment]
+        default=None, json_schema_extra=_no_default
+    )
     dietary_tags: Annotated[
         list[DietaryTag], Field(max_length=DIETARY_TAGS_MAX), AfterValidator(_dedupe)
-    ] = Field(default=None)  # type: ignore[assignment]
+    ] = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]
 
     def changes(self) -> dict[str, object]:
         values = self.model_dump(exclude_unset=True)
@@ -70,6 +77,10 @@ class UserUpdate(BaseModel):
             if name in values and not values[name]:
                 values[name] = None
         return values
+
+
+class ExportedProfile(UserMe):
+    clerk_user_id: str
 
 
 class PublicProfile(BaseModel):
@@ -132,6 +143,6 @@ class UserExport(BaseModel):
     """Everything stored about the caller (GDPR access and portability)."""
 
     exported_at: datetime
-    profile: UserMe
+    profile: ExportedProfile
     recipes: list[ExportedRecipe]
     favorites: list[ExportedFavorite]

@@ -132,6 +132,7 @@ def test_export_contains_exactly_the_callers_data(
     assert "attachment" in response.headers["content-disposition"]
     export = response.json()
     assert export["profile"]["id"] == str(user.id)
+    assert export["profile"]["clerk_user_id"] == user.clerk_user_id
     assert export["profile"]["email"] == "me@example.com"
     assert export["profile"]["bio"] == "My bio"
     assert export["profile"]["dietary_tags"] == ["vegan"]

@@ -37,6 +37,7 @@ def test_user_created_stores_the_primary_email_and_names(
     assert (user.first_name, user.last_name, user.username) == ("Ada", "Lovelace", "ada")
     assert user.image_url == "https://img.clerk.com/ada.png"
     assert user.clerk_updated_at == 1_700_000_000_000
+    assert (user.dietary_tags, user.measurement_system, user.token_version) == ([], "metric", 0)
 
 
 def test_user_updated_changes_the_mirrored_fields_only(post_event: PostEvent, db: Session) -> None:
