@@ -156,6 +156,10 @@ def test_hostile_filter_values_are_refused_or_harmless(client, as_alice) -> None
         assert_problem(client.get(RECIPES, params=params, headers=as_alice), 422)
     assert client.get(RECIPES, params={"q": "", "tag": "", "cursor": ""},
                       headers=as_alice).status_code == 200
+    # Percent-escapes that are not UTF-8 (an overlong NUL, a lone surrogate, bare bytes).
+    for raw in ["q=%ff%fe", "tag=%C0%80", "q=%ED%A0%80", "cuisine=%00", "cursor=%ff"]:
+        response = client.get(f"{RECIPES}?{raw}", headers=as_alice)
+        assert response.status_code in (200, 400, 422), response.text
 
 
 # --- sorting and pages ---------------------------------------------------------------------------
