@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any, Literal, NoReturn
 
 from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound, Unauthorized
+from app.core.events import security_event
 from app.db.base import utcnow
 from app.recipes import owner_data
 from app.users import repository
@@ -19,7 +19,8 @@ from app.users.clerk_profile import (
 )
 from app.users.models import User
 
-security_log = logging.getLogger("homechef.security")
+#: Not (yet) among app.core.events' constants; same logger and shape.
+USER_ERASED = "user.erased"
 
 CLERK_USER_ID_MAX = 64
 
@@ -157,7 +158,7 @@ def _erase_locked(session: Session, user: User) -> None:
     user.deleted_at = utcnow()
     session.flush()
     repository.bump_token_version(session, user)
-    security_log.info("user.erased", extra={"event": "user.erased", "user_id": str(user.id)})
+    security_event(USER_ERASED, user_id=str(user.id))
 
 
 def get_public_user(session: Session, user_id: uuid.UUID) -> tuple[User, int]:
@@ -169,7 +170,13 @@ def get_public_user(session: Session, user_id: uuid.UUID) -> tuple[User, int]:
 
 
 def update_profile(session: Session, user: User, changes: dict[str, Any]) -> User:
-    """Apply already-validated changes to the fields this service owns."""
+    """Apply already-validated changes to the fields this service owns.
+
+    Under the row lock, so a PATCH racing an erasure cannot write into the tombstone.
+    """
+    user = repository.lock(session, user)
+    if user.is_erased:
+        raise UserErased()
     for name, value in changes.items():
         setattr(user, name, value)
     session.flush()

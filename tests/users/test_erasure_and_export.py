@@ -6,12 +6,14 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import Base
+from app.users import service as users_service
 from app.users.models import User
 from tests.factories import auth_headers, make_user
 from tests.users.factories import favorite, furnish
@@ -184,3 +186,22 @@ def test_schema_has_no_user_data_table_the_erasure_forgets(engine: Engine) -> No
         ).all()
     assert rules, "expected foreign keys to users and recipes"
     assert {(table, rule) for table, rule, _ in rules if rule != "CASCADE"} == set()
+
+
+def test_a_profile_update_racing_an_erasure_cannot_refill_the_tombstone(
+    db: Session, engine: Engine
+) -> None:
+    user = make_user(db)
+    with Session(engine, expire_on_commit=False) as request_session:
+        # The PATCH request authenticated this user just before the erasure committed.
+        loaded = request_session.get(User, user.id)
+        assert loaded is not None
+        with Session(engine) as erasing:
+            assert users_service.erase_by_clerk_id(erasing, user.clerk_user_id) == "erased"
+            erasing.commit()
+        with pytest.raises(users_service.UserErased):
+            users_service.update_profile(request_session, loaded, {"display_name": "Back"})
+        request_session.rollback()
+    db.expire_all()
+    tombstone = db.get(User, user.id)
+    assert tombstone is not None and tombstone.display_name is None
