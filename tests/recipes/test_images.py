@@ -6,6 +6,7 @@ Every image is drawn here with Pillow; nothing binary lives in git.
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -437,6 +438,17 @@ def test_decompression_bomb_is_refused_before_decoding(
     assert fresh(db, recipe).image_sha256 is None
 
 
+def test_webp_bomb_is_refused_before_pillow_allocates_its_canvas(
+    client: TestClient, recipe: Recipe, as_owner: dict[str, str]
+) -> None:
+    # An extended-format header declaring a 20000 x 20000 canvas, and nothing else.
+    canvas = (20_000 - 1).to_bytes(3, "little") * 2
+    header = b"VP8X" + (10).to_bytes(4, "little") + b"\x00" * 4 + canvas
+    bomb = b"RIFF" + (4 + len(header)).to_bytes(4, "little") + b"WEBP" + header
+    response = upload(client, recipe, as_owner, bomb, content_type="image/webp")
+    assert assert_problem(response, 422)["type"].endswith("image-too-many-pixels")
+
+
 def test_real_all_black_bomb_is_refused(
     client: TestClient, recipe: Recipe, as_owner: dict[str, str]
 ) -> None:
@@ -455,6 +467,9 @@ def test_pixel_cap_comes_from_settings(
     recipe = make_recipe(db, owner)
     assert upload(client, recipe, headers, jpeg((100, 100))).status_code == 201
     assert_problem(upload(client, recipe, headers, jpeg((101, 100))), 422)
+    # WebP decoding costs about four times as much per pixel, so it gets a quarter.
+    assert upload(client, recipe, headers, webp((50, 50))).status_code == 200
+    assert_problem(upload(client, recipe, headers, webp((51, 50))), 422)
 
 
 def test_thumb_is_the_only_size(
@@ -584,6 +599,20 @@ def test_declared_oversized_upload_is_refused_without_reading_it(
     response = send_streaming(client.app, image_url(recipe), headers, body)  # type: ignore[arg-type]
     assert_problem(response, 413)
     assert body.sent == 0
+
+
+def noisy_jpeg(size: tuple[int, int], seed: int = 7) -> bytes:
+    """Random pixels barely compress: a few megabytes of genuine JPEG."""
+    pixels = random.Random(seed).randbytes(size[0] * size[1] * 3)
+    return _encode(Image.frombytes("RGB", size, pixels), "JPEG", quality=98, subsampling=0)
+
+
+def test_upload_just_under_max_upload_bytes_is_accepted(
+    client: TestClient, recipe: Recipe, as_owner: dict[str, str]
+) -> None:
+    data = noisy_jpeg((1400, 1100))
+    assert 4 * 1024 * 1024 < len(data) < 5 * 1024 * 1024
+    assert upload(client, recipe, as_owner, data).status_code == 201
 
 
 def test_oversized_upload_with_content_length_is_413(
