@@ -156,7 +156,7 @@ class _FileCollector:
         self._size += end - start
         if self._size > self._max_bytes:
             raise PayloadTooLarge(f"The file may be at most {self._max_bytes} bytes.")
-        self._spool.write(data[start:end])
+        self._spool.write(memoryview(data)[start:end])  # no copy of a big chunk
 
     def _on_part_end(self) -> None:
         if self._in_field:

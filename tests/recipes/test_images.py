@@ -503,6 +503,36 @@ def test_missing_file_field_is_422(
     assert_problem(only_text, 422)
 
 
+def test_other_form_fields_are_ignored(
+    client: TestClient, recipe: Recipe, as_owner: dict[str, str]
+) -> None:
+    response = client.put(
+        image_url(recipe), headers=as_owner, data={"caption": "Sunday roast"},
+        files={"file": ("x", jpeg(), "application/octet-stream")},
+    )
+    assert response.status_code == 201
+
+
+def test_too_many_parts_is_400(
+    client: TestClient, recipe: Recipe, as_owner: dict[str, str]
+) -> None:
+    files = [(f"extra{i}", (f"{i}.txt", b"x", "text/plain")) for i in range(20)]
+    files.append(("file", ("a.jpg", jpeg(), "image/jpeg")))
+    response = client.put(image_url(recipe), headers=as_owner, files=files)
+    assert assert_problem(response, 400)["type"].endswith("malformed-multipart")
+
+
+def test_oversized_part_header_is_400(
+    client: TestClient, recipe: Recipe, as_owner: dict[str, str]
+) -> None:
+    body = (
+        b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="'
+        + b"a" * 10_000 + b'"\r\n\r\n' + jpeg() + b"\r\n--xyz--\r\n"
+    )
+    headers = {**as_owner, "Content-Type": "multipart/form-data; boundary=xyz"}
+    assert_problem(client.put(image_url(recipe), headers=headers, content=body), 400)
+
+
 def test_two_file_fields_are_422(
     client: TestClient, recipe: Recipe, as_owner: dict[str, str]
 ) -> None:
