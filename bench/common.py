@@ -304,6 +304,9 @@ class LoadResult:
     non_2xx: int  # wrk counts statuses >= 400
     p50_ms: float
     p99_ms: float
+    #: Server CPU time (user + system, all worker processes) per request, in ms: robust
+    #: against other load on a shared machine, unlike req/s.
+    cpu_ms: float = float("nan")
 
     @property
     def rps(self) -> float:
@@ -380,13 +383,30 @@ def _lua_script(requests: Sequence[Req]) -> str:
     return "\n".join(lines) + _LUA_RUNTIME
 
 
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU time of these processes (all their threads), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def run_wrk(
-    base_url: str, requests: Sequence[Req], *, connections: int, seconds: float,
+    target: str | Server, requests: Sequence[Req], *, connections: int, seconds: float,
     threads: int = 2,
 ) -> LoadResult:
-    """Drive ``base_url`` with wrk, cycling through ``requests`` (each thread from its own
-    offset), and return throughput and latency percentiles."""
+    """Drive the server with wrk, cycling through ``requests`` (each thread from its own
+    offset), and return throughput, latency percentiles and the server's CPU per request."""
     wrk = require_wrk()
+    server = target if isinstance(target, Server) else None
+    base_url = server.url if server else str(target)
+    pids = server.worker_pids() if server else []
+    cpu_before = cpu_seconds(pids)
     threads = max(1, min(threads, connections))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", dir=RESULTS_DIR, delete=False) as f:
@@ -394,16 +414,18 @@ def run_wrk(
         script = f.name
     try:
         completed = subprocess.run(
-            [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
+            [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
              "--timeout", "10s", "-s", script, base_url],
             capture_output=True, text=True, timeout=seconds + 60, check=False,
         )
     finally:
         os.unlink(script)
+    cpu_ms = (cpu_seconds(pids) - cpu_before) * 1000
     for line in completed.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             data = json.loads(line.removeprefix("BENCH_JSON "))
             return LoadResult(
+                cpu_ms=cpu_ms / data["requests"] if pids and data["requests"] else float("nan"),
                 requests=data["requests"], seconds=data["duration_us"] / 1e6,
                 errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
                 non_2xx=data["status"], p50_ms=data["p50_us"] / 1000,
