@@ -97,7 +97,8 @@ def to_read(recipe: Recipe, servings: int | None = None) -> RecipeRead:
         prep_minutes=recipe.prep_minutes, cook_minutes=recipe.cook_minutes,
         total_minutes=recipe.total_minutes, cuisine=recipe.cuisine,
         source_url=recipe.source_url, visibility=recipe.visibility,  # type: ignore[arg-type]
-        tags=[t.tag for t in recipe.tags],
+        # Sorted like a fresh load (relationship order), so POST and GET bodies agree.
+        tags=sorted(t.tag for t in recipe.tags),
         ingredients=[
             IngredientOut(
                 quantity=display_quantity(i.quantity, recipe.servings, servings),

@@ -409,3 +409,9 @@ def test_delete_removes_the_recipe_and_its_children(client, as_alice, db: Sessio
     assert_problem(client.delete(url, headers=as_alice), 404)
     for model in (Recipe, RecipeTag, RecipeIngredient, RecipeStep):
         assert db.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_created_body_equals_a_later_get_whatever_the_tag_order(client, as_alice) -> None:
+    created = client.post(RECIPES, json=payload(tags=["zesty", "apple", "Mild"]), headers=as_alice)
+    assert created.json()["tags"] == ["apple", "mild", "zesty"]
+    assert client.get(created.headers["location"], headers=as_alice).json() == created.json()
