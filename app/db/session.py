@@ -61,3 +61,16 @@ def script_session(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def release_connection(session: Session) -> None:
+    """End a read-only phase early, so a long wait holds no pooled connection.
+
+    For routes that must stream a large body after authorising (an image upload from a
+    slow phone would otherwise pin a connection for minutes). Only reads may have
+    happened; loaded objects stay usable (expire_on_commit=False) and the next query
+    starts a fresh transaction that the request's unit of work commits as usual.
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("release_connection() with pending writes")
+    session.commit()

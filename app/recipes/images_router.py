@@ -22,7 +22,7 @@ from app.auth.dependencies import CurrentUser
 from app.core.config import Settings
 from app.core.errors import problem_responses
 from app.core.upload import read_multipart_file
-from app.db.session import SessionDep
+from app.db.session import SessionDep, release_connection
 from app.recipes import images_service as service
 from app.recipes.dependencies import OwnedRecipe, RecipeId
 from app.recipes.images import ProcessedImage, process_image
@@ -79,8 +79,12 @@ def _workers() -> CapacityLimiter:
         return limiter
 
 
-async def get_processed_upload(request: Request) -> ProcessedImage:
+async def get_processed_upload(
+    request: Request, _recipe: OwnedRecipe, session: SessionDep
+) -> ProcessedImage:
     settings: Settings = request.app.state.settings
+    # Ownership is settled; don't pin a pooled connection while a slow client uploads.
+    await anyio.to_thread.run_sync(release_connection, session)
     spool: IO[bytes] = await read_multipart_file(
         request, field="file", max_file_bytes=settings.MAX_UPLOAD_BYTES
     )

@@ -660,3 +660,24 @@ def test_strangers_upload_is_refused_before_it_is_read(
     response = send_streaming(client.app, image_url(recipe), headers, body)  # type: ignore[arg-type]
     assert_problem(response, 404)
     assert body.sent == 0
+
+
+def test_streaming_an_upload_holds_no_pooled_connection(
+    client: TestClient, db: Session, recipe: Recipe, as_owner: dict[str, str], engine: Any
+) -> None:
+    """A slow phone must not pin a database connection while its photo trickles in."""
+    seen: list[int] = []
+
+    class ObservingBody(CountingBody):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield self.head
+            # The app asked for more: ownership is checked and streaming has begun.
+            seen.append(engine.pool.checkedout())
+            yield jpeg()
+            yield b"\r\n--xyz--\r\n"
+
+    headers = {**as_owner, "Content-Type": "multipart/form-data; boundary=xyz"}
+    response = send_streaming(client.app, image_url(recipe), headers, ObservingBody(0))  # type: ignore[arg-type]
+    assert response.status_code == 201, response.text
+    assert seen == [0]
+    assert fresh(db, recipe).image_sha256 is not None
