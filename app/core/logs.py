@@ -29,24 +29,44 @@ _STANDARD_ATTRS = frozenset(
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
+    return {
+        k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS and k != _REDACTED_MARK
+    }
 
 
 REDACTED = "[REDACTED]"
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # "Bearer <anything>" first, so the token after it is gone whatever its shape.
-    (re.compile(r"(?i)\b(bearer)\s+(?!\[REDACTED\])[^\s,;\"'}\]]+"), rf"\1 {REDACTED}"),
-    # JWTs (and a JWT's header.payload alone): base64url JSON starts with "eyJ".
-    (re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?"), REDACTED),
+# One pass per string (this runs on every field of every line). Alternatives, in order:
+_SECRETS = re.compile(
+    # "Bearer <anything>": the token goes whatever its shape.
+    r"(?P<bearer>\b(?i:bearer)\s+)(?!\[REDACTED\])[^\s,;\"'}\]]+"
+    # JWTs, and a JWT's header.payload alone: base64url JSON starts with "eyJ".
+    r"|\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?"
     # Any other three long base64url segments, e.g. a token whose header was cut off.
-    (re.compile(r"\b[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"), REDACTED),
-    (re.compile(r"\b(sk_live_|sk_test_|whsec_)[A-Za-z0-9+/=_-]+"), rf"\1{REDACTED}"),
+    r"|\b[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"
+    # Clerk secret keys and Svix signing secrets, prefix kept for diagnosis.
+    r"|\b(?P<prefix>sk_live_|sk_test_|whsec_)[A-Za-z0-9+/=_-]+"
     # user:password@ in any URL (database, redis).
-    (re.compile(r"(://[^:/@\s]*:)[^@\s]+@"), rf"\1{REDACTED}@"),
-    # The local part of an email address; the domain is kept for diagnosis.
-    (re.compile(r"[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})"), r"***@\1"),
+    r"|(?P<userinfo>://[^:/@\s]*:)[^@\s]+@"
+    # The local part of an email address; the domain is kept.
+    r"|[A-Za-z0-9._%+-]+@(?P<domain>(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})"
 )
+
+
+def _replacement(match: re.Match[str]) -> str:
+    if match["bearer"] is not None:
+        return match["bearer"] + REDACTED
+    if match["prefix"] is not None:
+        return match["prefix"] + REDACTED
+    if match["userinfo"] is not None:
+        return f"{match['userinfo']}{REDACTED}@"
+    if match["domain"] is not None:
+        return f"***@{match['domain']}"
+    return REDACTED
+
+
 _known_secrets: tuple[str, ...] = ()
+# Set on a record once RedactingFilter has cleaned it, so the formatter need not redo it.
+_REDACTED_MARK = "_homechef_redacted"
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
@@ -62,9 +82,7 @@ def redact(value: Any) -> Any:
         for secret in _known_secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
-        for pattern, replacement in _PATTERNS:
-            value = pattern.sub(replacement, value)
-        return value
+        return _SECRETS.sub(_replacement, value)
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -87,6 +105,7 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        setattr(record, _REDACTED_MARK, True)
         return True
 
 
@@ -114,8 +133,9 @@ class JsonFormatter(logging.Formatter):
             payload["exc_info"] = record.exc_text
         elif record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(redact(payload), default=lambda v: redact(str(v)),
-                          ensure_ascii=False)
+        if not getattr(record, _REDACTED_MARK, False):
+            payload = redact(payload)
+        return json.dumps(payload, default=lambda v: redact(str(v)), ensure_ascii=False)
 
 
 class ConsoleFormatter(logging.Formatter):
