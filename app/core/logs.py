@@ -72,7 +72,8 @@ _REDACTED_MARK = "_homechef_redacted"
 def register_secrets(values: Iterable[str | None]) -> None:
     """Literal values (SECRET_KEY, ...) to mask wherever they appear, whatever their shape."""
     global _known_secrets
-    _known_secrets = tuple(sorted({v for v in values if v and len(v) >= 8}, key=len,
+    # Short values would mask ordinary words (a dev password "postgres" in "postgresql").
+    _known_secrets = tuple(sorted({v for v in values if v and len(v) >= 12}, key=len,
                                   reverse=True))
 
 
