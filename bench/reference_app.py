@@ -7,7 +7,9 @@ response models, no logging. The benchmarks start it with the same uvicorn flags
 count, pool size and thread-pool size as the project and drive it with the same load.
 
     GET /recipes/{id}?as_user=UUID                  one recipe with tags, ingredients, steps
-    GET /recipes?as_user=UUID[&q=...][&limit=20]    a page of summaries (mine + public, newest)
+    GET /recipes?as_user=UUID[&q=...][&limit=20][&after_created=TS&after_id=UUID]
+                                                    a page of summaries (mine + public, newest),
+                                                    keyset-paged like the project
 """
 
 from __future__ import annotations
@@ -52,10 +54,10 @@ FROM recipes r
 # what a careful hand-written query does with this OR.
 _PAGE = """
 WITH page AS (
-  ({summary} WHERE r.owner_id = %(me)s {search}
+  ({summary} WHERE r.owner_id = %(me)s {search} {after}
    ORDER BY r.created_at DESC, r.id DESC LIMIT %(limit)s)
   UNION ALL
-  ({summary} WHERE r.visibility = 'public' AND r.owner_id <> %(me)s {search}
+  ({summary} WHERE r.visibility = 'public' AND r.owner_id <> %(me)s {search} {after}
    ORDER BY r.created_at DESC, r.id DESC LIMIT %(limit)s)
 )
 SELECT page.*, ARRAY(SELECT t.tag FROM recipe_tags t WHERE t.recipe_id = page.id
@@ -67,9 +69,13 @@ _PREFIX = "(to_tsquery('english', %(prefix)s) || to_tsquery('simple', %(prefix)s
 _SEARCH_PREFIX = f"AND r.search_vector @@ {_PREFIX}"
 _SEARCH_BOTH = f"AND r.search_vector @@ (websearch_to_tsquery('english', %(head)s) && {_PREFIX})"
 
-_LIST_SQL = _PAGE.format(summary=_SUMMARY, search="")
-_SEARCH_PREFIX_SQL = _PAGE.format(summary=_SUMMARY, search=_SEARCH_PREFIX)
-_SEARCH_BOTH_SQL = _PAGE.format(summary=_SUMMARY, search=_SEARCH_BOTH)
+_AFTER = "AND (r.created_at, r.id) < (%(after_created)s, %(after_id)s)"
+#: (has a search head word, has a cursor) -> statement
+_SEARCHES = {"": "", "prefix": _SEARCH_PREFIX, "both": _SEARCH_BOTH}
+_STATEMENTS = {
+    (kind, paged): _PAGE.format(summary=_SUMMARY, search=search, after=_AFTER if paged else "")
+    for kind, search in _SEARCHES.items() for paged in (False, True)
+}
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -129,14 +135,19 @@ def create_app() -> FastAPI:
         return recipe
 
     @app.get("/recipes")
-    def list_recipes(as_user: str, q: str | None = None, limit: int = 20) -> Any:
-        params: dict[str, Any] = {"me": as_user, "limit": limit + 1}
-        sql = _LIST_SQL
+    def list_recipes(
+        as_user: str, q: str | None = None, limit: int = 20, after_created: str | None = None,
+        after_id: str | None = None,
+    ) -> Any:
+        params: dict[str, Any] = {"me": as_user, "limit": limit + 1,
+                                  "after_created": after_created, "after_id": after_id}
+        kind = ""
         words = _WORD.findall(q.lower()) if q else []
         if words:
             params["prefix"] = f"{words[-1]}:*"
             params["head"] = " ".join(words[:-1])
-            sql = _SEARCH_BOTH_SQL if params["head"] else _SEARCH_PREFIX_SQL
+            kind = "both" if params["head"] else "prefix"
+        sql = _STATEMENTS[(kind, after_created is not None and after_id is not None)]
         rows = _rows(engine, sql, params)
         last = rows[limit - 1] if len(rows) > limit else None
         return {
