@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    app.state.rate_limiter = rate_limiter  # None when disabled; tests steer its clock
     install_error_handlers(app)
     include_routers(app)
     _add_middleware(app, settings, trusted_proxies, rate_limiter)

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
+from app.core.ratelimit import STORAGE_RETRY_INTERVAL
 from tests.factories import auth_headers, make_user
 from tests.hardening.support import ME_URL, assert_problem, closed_port
 
@@ -177,6 +178,7 @@ def test_unreachable_storage_fails_open_with_an_error_event(
     settings = limited(RATE_LIMIT_STORAGE_URL=f"redis://127.0.0.1:{closed_port()}/0",
                        RATE_LIMIT_FAIL_OPEN=True, RATE_LIMIT_READ="1/minute")
     client = make_client(settings)
+    client.app.state.rate_limiter.clock = lambda: 1000.0  # a stopped clock: no retry yet
     for _ in range(4):
         response = client.get(ME_URL)
         assert response.status_code == 401  # served, not limited
@@ -186,6 +188,10 @@ def test_unreachable_storage_fails_open_with_an_error_event(
     assert len(events) == 1
     assert events[0].levelno == logging.ERROR
     assert events[0].fail_open is True
+
+    client.app.state.rate_limiter.clock = lambda: 1000.0 + STORAGE_RETRY_INTERVAL
+    assert client.get(ME_URL).status_code == 401
+    assert len(security_events(caplog, "ratelimit.storage_unavailable")) == 2  # tried again
 
 
 def test_unreachable_storage_fails_closed_with_503_when_configured(
