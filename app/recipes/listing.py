@@ -24,10 +24,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Row,
     Select,
     exists,
     func,
+    literal_column,
     select,
     tuple_,
     union_all,
@@ -150,7 +152,7 @@ def _ordered(descending: bool, *columns: ColumnElement[Any]) -> list[ColumnEleme
     return [c.desc() if descending else c.asc() for c in columns]
 
 
-def page_statement(query: ListQuery) -> Select[Any] | None:
+def page_statement(query: ListQuery) -> Select[Any] | CompoundSelect[Any] | None:
     """None when the filters exclude both branches (another user's private recipes)."""
     sort_expr = _sort_expression(query)
     descending = DESCENDING[query.sort]
@@ -166,6 +168,15 @@ def page_statement(query: ListQuery) -> Select[Any] | None:
         return None
     if len(branches) == 1:
         return branches[0]
+    if query.dialect == "postgresql":
+        # Parenthesised arms, merged by output column name. Wrapping each arm in a subquery
+        # (as SQLite needs) makes SQLAlchemy build column proxies on every request, which
+        # cost more CPU than PostgreSQL spends running the query (bench/load.py, costs.py).
+        return (
+            union_all(*branches)
+            .order_by(*_ordered(descending, literal_column("sort_key"), literal_column("id")))
+            .limit(query.limit + 1)
+        )
     # Each branch is wrapped as a subquery: SQLite refuses ORDER BY/LIMIT inside UNION arms.
     merged = union_all(*(select(b.subquery()) for b in branches)).subquery()
     return (
