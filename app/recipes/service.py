@@ -40,6 +40,7 @@ from app.recipes.schemas import (
     TagList,
 )
 from app.recipes.search import parse_query, refresh_search_vectors
+from app.users import service as users_service
 from app.users.models import User
 
 SCALAR_FIELDS = (
@@ -124,6 +125,8 @@ def _ingredient_values(ingredient: IngredientIn) -> dict[str, Any]:
 
 
 def create_recipe(session: Session, user: User, data: RecipeCreate) -> Recipe:
+    # An erasure racing this request must not leave a recipe behind for the tombstone.
+    users_service.guard_active_for_write(session, user)
     values = {name: getattr(data, name) for name in SCALAR_FIELDS}
     recipe = Recipe(
         owner_id=user.id, total_minutes=data.prep_minutes + data.cook_minutes, **values
@@ -252,6 +255,7 @@ def list_tags(session: Session, user: User) -> TagList:
 
 
 def add_favorite(session: Session, user: User, recipe: Recipe) -> FavoriteState:
+    users_service.guard_active_for_write(session, user)
     if not repository.add_favorite(session, user.id, recipe.id):
         raise RecipeNotFound()
     return FavoriteState(recipe_id=recipe.id, is_favorite=True)

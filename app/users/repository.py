@@ -62,3 +62,15 @@ def bump_token_version(session: Session, user: User) -> None:
         .execution_options(synchronize_session=False)
     )
     session.refresh(user, ["token_version"])
+
+
+def is_erased_share_locked(session: Session, user_id: uuid.UUID) -> bool:
+    """Whether the user is erased, holding a share lock until the transaction ends.
+
+    Writers that attach rows to a user take it, so an erasure (which locks the row for
+    update) either waits for them and then deletes what they wrote, or finishes first
+    and is seen here.
+    """
+    statement = select(User.deleted_at).where(User.id == user_id).with_for_update(read=True)
+    row = session.execute(statement).first()
+    return row is None or row[0] is not None

@@ -55,6 +55,12 @@ def raise_erased() -> NoReturn:
     raise UserErased()
 
 
+def guard_active_for_write(session: Session, user: User) -> None:
+    """Call before attaching new rows to ``user``: refuses if erased meanwhile."""
+    if repository.is_erased_share_locked(session, user.id):
+        raise_erased()
+
+
 def get_or_create_from_clerk(
     session: Session, clerk_user_id: str, profile: ClerkProfileLike | None
 ) -> User:
