@@ -22,7 +22,7 @@ from app.core.startup import Finding, validate_settings
 from app.ops.results import CheckResult, failed, passed, warned
 
 ENV_FIX = "See .env.example and the README's configuration table."
-KEY_FIX = "Run `python generate_secret_key.py --env-file {path}` (see docs/RUNBOOKS.md)."
+KEY_FIX = "Run `python generate_secret_key.py --env-file {path}` (see SECURITY.md, Runbooks)."
 
 #: Each entry is satisfied by any one of its variables.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {

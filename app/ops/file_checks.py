@@ -95,5 +95,5 @@ def check_env_file_untracked(env_file: Path | None) -> list[CheckResult]:
     return [failed(
         name, f"{relative} is tracked by git, so its secrets are in the repository",
         f"`git rm --cached {relative}` and commit; then treat every secret in it as leaked "
-        "(docs/RUNBOOKS.md: emergency rotation, leaked webhook secret).",
+        "(SECURITY.md runbooks: emergency rotation, leaked webhook secret).",
     )]

@@ -1,4 +1,4 @@
-"""The runbooks in docs/RUNBOOKS.md, played through with the commands they name.
+"""The runbooks in SECURITY.md, played through with the commands they name.
 
 Each test edits a real .env file with the documented command (generate_secret_key.py,
 sed), "restarts" by building a new app from that file (Settings(_env_file=...)), and
@@ -212,7 +212,7 @@ def _values(env: Path) -> dict[str, str]:
 
 
 def test_the_runbooks_name_these_tests_and_the_commands_they_run():
-    text = (ROOT / "docs" / "RUNBOOKS.md").read_text()
+    text = (ROOT / "SECURITY.md").read_text()
     named = set(re.findall(r"`(test_[a-z_]+)`", text))
     defined = {name for name in globals() if name.startswith("test_")}
     assert len(named) >= 6 and named <= defined
