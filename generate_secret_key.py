@@ -4,9 +4,11 @@
     python generate_secret_key.py --bytes 48 --format hex
     python generate_secret_key.py --env-file .env      # write SECRET_KEY (file is 0600)
     python generate_secret_key.py --env-file .env --rotate
+    python generate_secret_key.py --env-file .env --emergency
 
 --rotate keeps the current key in PREVIOUS_SECRET_KEYS, so tokens it signed keep
-verifying until they expire; drop it from there once they have.
+verifying until they expire; drop it from there once they have. --emergency (the key
+leaked) also empties PREVIOUS_SECRET_KEYS, so every outstanding token is refused.
 """
 
 from __future__ import annotations
@@ -47,11 +49,20 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="with --env-file: move the current SECRET_KEY into PREVIOUS_SECRET_KEYS",
     )
+    parser.add_argument(
+        "--emergency",
+        action="store_true",
+        help="with --env-file: the key leaked; also empty PREVIOUS_SECRET_KEYS",
+    )
     args = parser.parse_args(argv)
     if not MIN_KEY_BYTES <= args.bytes <= MAX_KEY_BYTES:
         parser.error(f"--bytes must be between {MIN_KEY_BYTES} and {MAX_KEY_BYTES}")
     if args.rotate and args.env_file is None:
         parser.error("--rotate needs --env-file: there is no current key to keep otherwise")
+    if args.emergency and args.env_file is None:
+        parser.error("--emergency needs --env-file")
+    if args.emergency and args.rotate:
+        parser.error("--emergency and --rotate exclude each other")
     return args
 
 
@@ -85,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         print(generate_secret_key(args.bytes, args.format))
         return 0
     try:
-        result = write_new_secret_key(args.env_file, args.bytes, args.format, args.rotate)
+        result = write_new_secret_key(
+            args.env_file, args.bytes, args.format, args.rotate, emergency=args.emergency
+        )
     except OSError as exc:
         print(f"error: could not write {args.env_file}: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -93,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.env_file} is not a UTF-8 text file", file=sys.stderr)
         return 1
     print(_confirmation(result))
+    if args.emergency:
+        print("PREVIOUS_SECRET_KEYS emptied: every token signed before now will be refused.")
     return 0
 
 

@@ -5,12 +5,15 @@
     homechef check      the startup validation, standalone
     homechef dev-token --email you@example.com
                         a local user and an internal access token (development only)
+    homechef revoke-user --clerk-id user_...   (or --user-id UUID)
+                        refuse every internal token of one user, at once
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import uuid
 from pathlib import Path
 
 from app.core.envfile import read_env_value, update_env_file
@@ -89,6 +92,27 @@ def cmd_dev_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_revoke_user(args: argparse.Namespace) -> int:
+    from app.core.config import get_settings
+    from app.db.engine import make_engine
+    from app.db.session import script_session
+    from app.users import service as users_service
+
+    engine = make_engine(get_settings())
+    try:
+        with script_session(engine) as session:
+            user = users_service.revoke_all_tokens(
+                session, clerk_user_id=args.clerk_id, user_id=args.user_id
+            )
+    finally:
+        engine.dispose()
+    if user is None:
+        print("No such user.", file=sys.stderr)
+        return 1
+    print(f"Revoked every token of user {user.id} (token version now {user.token_version}).")
+    return 0
+
+
 def cmd_check(_args: argparse.Namespace) -> int:
     from app.core.startup import main as startup_main
 
@@ -110,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("dev-token", help="print an internal token for a local user")
     token.add_argument("--email", required=True)
     token.set_defaults(func=cmd_dev_token)
+    revoke = sub.add_parser("revoke-user", help="refuse every internal token of one user")
+    who = revoke.add_mutually_exclusive_group(required=True)
+    who.add_argument("--clerk-id", help="the user's Clerk id (user_...)")
+    who.add_argument("--user-id", type=uuid.UUID, help="the user's id in this API")
+    revoke.set_defaults(func=cmd_revoke_user)
     return parser
 
 

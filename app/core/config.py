@@ -25,8 +25,8 @@ SQLITE_DEFAULT_URL = "sqlite:///./homechef.db"
 
 #: Tokens this service issues name themselves with these; they are not configurable
 #: because nothing else should ever accept them.
-TOKEN_ISSUER = "homechef-api"
-TOKEN_AUDIENCE = "homechef-app"
+TOKEN_ISSUER = "homechef-api"  # noqa: S105 - a name, not a secret
+TOKEN_AUDIENCE = "homechef-app"  # noqa: S105 - a name, not a secret
 
 CommaList = Annotated[list[str], NoDecode]
 

@@ -194,14 +194,22 @@ class SecretKeyWritten:
 
 
 def write_new_secret_key(
-    path: Path, nbytes: int = 64, fmt: KeyFormat = "urlsafe", rotate: bool = False
+    path: Path,
+    nbytes: int = 64,
+    fmt: KeyFormat = "urlsafe",
+    rotate: bool = False,
+    emergency: bool = False,
 ) -> SecretKeyWritten:
     """Generate a key and store it as SECRET_KEY in ``path``.
 
     With ``rotate``, the current SECRET_KEY goes to the front of PREVIOUS_SECRET_KEYS
     so tokens it signed keep verifying until they expire. A weak current key is not
     kept: startup would refuse it there too, and nothing it signed deserves trust.
+    With ``emergency`` (a leaked key), PREVIOUS_SECRET_KEYS is emptied as well: the
+    previous keys leaked along with the current one, and every token must die.
     """
+    if rotate and emergency:
+        raise ValueError("rotate and emergency exclude each other")
     new_key = generate_secret_key(nbytes, fmt)
     created = not path.exists()
     current = read_env_value(path, "SECRET_KEY") or ""
@@ -215,6 +223,9 @@ def write_new_secret_key(
         else:
             discarded = True
         updates["PREVIOUS_SECRET_KEYS"] = ",".join(k for k in previous if k != new_key)
+    if emergency:
+        previous = []
+        updates["PREVIOUS_SECRET_KEYS"] = ""
     update_env_file(path, updates)
     return SecretKeyWritten(
         path=path,

@@ -89,12 +89,12 @@ def _key_findings(settings: Settings) -> list[Finding]:
 def _database_findings(settings: Settings) -> list[Finding]:
     url = settings.database_url
     if url.get_backend_name() != "postgresql":
+        found = "unset (SQLite default)" if settings.database_is_default else url.get_backend_name()
         return [
             Finding(
                 "error",
                 "database.not_postgresql",
-                f"{settings.ENVIRONMENT} requires PostgreSQL; DATABASE_URL is "
-                f"{'unset (SQLite default)' if settings.database_is_default else url.get_backend_name()}.",
+                f"{settings.ENVIRONMENT} requires PostgreSQL; DATABASE_URL is {found}.",
                 "Set DATABASE_URL=postgresql://USER:PASSWORD@HOST/DB?sslmode=require.",
             )
         ]

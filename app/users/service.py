@@ -8,7 +8,7 @@ from typing import Any, Literal, NoReturn
 from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound, Unauthorized
-from app.core.events import security_event
+from app.core.events import AUTH_LOGOUT, security_event
 from app.db.base import utcnow
 from app.recipes import owner_data
 from app.users import repository
@@ -82,6 +82,22 @@ def get_or_create_from_clerk(
         raise RuntimeError("user row vanished between insert and select")
     if user.is_erased:
         raise UserErased()
+    return user
+
+
+def revoke_all_tokens(
+    session: Session, *, clerk_user_id: str | None = None, user_id: uuid.UUID | None = None
+) -> User | None:
+    """The operator's "sign this person out everywhere" (homechef revoke-user)."""
+    if clerk_user_id is not None:
+        user = repository.find_by_clerk_id(session, clerk_user_id)
+    else:
+        user = repository.find_by_id(session, user_id) if user_id else None
+    if user is None:
+        return None
+    bump_token_version(session, user)
+    session.refresh(user)
+    security_event(AUTH_LOGOUT, user_id=str(user.id), reason="operator_revocation")
     return user
 
 

@@ -279,3 +279,29 @@ def test_symlinked_env_file_is_updated_through_the_link(tmp_path: Path) -> None:
     update_env_file(link, {"A": "2"})
     assert link.is_symlink()
     assert real.read_text() == "A=2\n"
+
+
+def test_emergency_empties_previous_keys_and_refuses_rotate(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app.core.envfile import read_env_value, update_env_file
+    from app.core.secret_key import generate_secret_key
+
+    script = Path(__file__).resolve().parents[2] / "generate_secret_key.py"
+    env = tmp_path / ".env"
+    old, older = generate_secret_key(), generate_secret_key()
+    update_env_file(env, {"SECRET_KEY": old, "PREVIOUS_SECRET_KEYS": older})
+    done = subprocess.run([sys.executable, str(script), "--env-file", str(env), "--emergency"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert read_env_value(env, "PREVIOUS_SECRET_KEYS") == ""
+    new = read_env_value(env, "SECRET_KEY")
+    assert new and new not in (old, older) and new not in done.stdout
+    both = subprocess.run([sys.executable, str(script), "--env-file", str(env), "--emergency",
+                           "--rotate"], capture_output=True, text=True, timeout=60)
+    assert both.returncode == 2
+    alone = subprocess.run([sys.executable, str(script), "--emergency"],
+                           capture_output=True, text=True, timeout=60)
+    assert alone.returncode == 2

@@ -131,7 +131,8 @@ def test_bad_production_config_lists_every_problem_at_once() -> None:
     ("postgres://a:b@h/db?sslmode=verify-ca", True),
 ])
 def test_staging_requires_ssl(url: str, ok: bool) -> None:
-    codes = {f.code for f in validate_settings(_production(ENVIRONMENT="staging", DATABASE_URL=url))}
+    settings = _production(ENVIRONMENT="staging", DATABASE_URL=url)
+    codes = {f.code for f in validate_settings(settings)}
     assert ("database.ssl_required" not in codes) is ok
 
 

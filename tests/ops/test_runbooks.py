@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -36,9 +35,6 @@ WEBHOOK_URL = "/api/v1/webhooks/clerk"
 # The runbooks' command for emptying PREVIOUS_SECRET_KEYS (GNU sed keeps the file mode).
 CLEAR_PREVIOUS = ["sed", "-i", "s/^PREVIOUS_SECRET_KEYS=.*/PREVIOUS_SECRET_KEYS=/"]
 # The runbooks' SQL for revoking every token of one user.
-REVOKE_USER_SQL = (
-    "UPDATE users SET token_version = token_version + 1 WHERE clerk_user_id = %(clerk_id)s"
-)
 
 
 def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -135,14 +131,14 @@ def test_emergency_rotation_makes_every_token_fail(env_file: Path, start, db: Se
     token_from_current_key = token_for(current.app, user)
     leaked = [token_from_previous_key, token_from_current_key]
 
-    # Step 1: a new key, the current one discarded (no --rotate).
+    # Why --emergency: a plain replacement keeps PREVIOUS_SECRET_KEYS, which still verify.
     generate_secret_key(env_file)
     half_done = start(env_file)
-    # Why step 2 exists: PREVIOUS_SECRET_KEYS still verifies what the older key signed.
     assert half_done.get(ME_URL, headers=bearer(token_from_previous_key)).status_code == 200
 
-    # Step 2: empty PREVIOUS_SECRET_KEYS, then restart every worker.
-    run([*CLEAR_PREVIOUS, str(env_file)], cwd=env_file.parent)
+    # Step 1 of the runbook, then restart every worker.
+    output = generate_secret_key(env_file, "--emergency")
+    assert "PREVIOUS_SECRET_KEYS emptied" in output
     assert read_env_value(env_file, "PREVIOUS_SECRET_KEYS") == ""
     rotated = start(env_file)
     for token in leaked:
@@ -164,19 +160,17 @@ def test_logout_revokes_every_token_of_that_user_only(env_file: Path, start, db:
     assert client.get(ME_URL, headers=bearer(other)).status_code == 200
 
 
-def test_an_operator_revokes_one_user_with_the_runbook_sql(
-    env_file: Path, start, db: Session, pg_url: str,
+def test_an_operator_revokes_one_user_with_the_runbook_command(
+    env_file: Path, start, db: Session,
 ):
     generate_secret_key(env_file)
     client = start(env_file)
     user, bystander = make_user(db), make_user(db)
     token, other = token_for(client.app, user), token_for(client.app, bystander)
 
-    conn = psycopg2.connect(pg_url)
-    with conn, conn.cursor() as cur:
-        cur.execute(REVOKE_USER_SQL, {"clerk_id": user.clerk_user_id})
-        assert cur.rowcount == 1
-    conn.close()
+    result = run([sys.executable, "-m", "app.cli", "revoke-user", "--clerk-id",
+                  user.clerk_user_id], cwd=env_file.parent)
+    assert str(user.id) in result.stdout
 
     assert_refused(client.get(ME_URL, headers=bearer(token)))
     assert client.get(ME_URL, headers=bearer(other)).status_code == 200
@@ -216,8 +210,9 @@ def test_the_runbooks_name_these_tests_and_the_commands_they_run():
     named = set(re.findall(r"`(test_[a-z_]+)`", text))
     defined = {name for name in globals() if name.startswith("test_")}
     assert len(named) >= 6 and named <= defined
+    assert "generate_secret_key.py --env-file .env --emergency" in text
     assert f"sed -i '{CLEAR_PREVIOUS[2]}' .env" in text
-    assert REVOKE_USER_SQL.split("%(")[0] in text
+    assert "homechef revoke-user --clerk-id" in text
     for command in ("generate_secret_key.py --env-file .env --rotate",
                     "generate_secret_key.py --env-file .env`", "validate_setup.py --env-file .env",
                     "POST /api/v1/auth/logout"):
