@@ -41,6 +41,8 @@ ListParams = Annotated[RecipeListParams, Query()]
 # A recipe's representation depends on who asks (private recipes), so shared caches must
 # not keep it; browsers may, but must revalidate (cheap: a 304 via If-None-Match).
 _PRIVATE_REVALIDATE = "private, no-cache"
+# A JSON body can be undecodable (400, e.g. not UTF-8) or over the body cap (413).
+_BODY_ERRORS = problem_responses(400, 413)
 
 
 def _location(request: Request, recipe_id: object) -> str:
@@ -51,6 +53,7 @@ def _location(request: Request, recipe_id: object) -> str:
     "/recipes",
     status_code=status.HTTP_201_CREATED,
     response_model=RecipeRead,
+    responses=_BODY_ERRORS,
     summary="Create a recipe with its ingredients, steps and tags",
 )
 def create_recipe(
@@ -93,7 +96,7 @@ def get_recipe(
 @router.patch(
     "/recipes/{recipe_id}",
     response_model=RecipeRead,
-    responses=problem_responses(404, 412),
+    responses=problem_responses(400, 404, 412, 413),
 )
 def update_recipe(
     recipe: OwnedRecipe, body: RecipeUpdate, user: CurrentUser, session: SessionDep,

@@ -26,7 +26,13 @@ def read_me(user: CurrentUser, response: Response) -> User:
     return user
 
 
-@router.patch("/me", response_model=UserMe, summary="Change your profile")
+@router.patch(
+    "/me",
+    response_model=UserMe,
+    summary="Change your profile",
+    # An undecodable JSON body (e.g. not UTF-8) is 400; one over the body cap, 413.
+    responses=problem_responses(400, 413),
+)
 def update_me(
     changes: UserUpdate, user: CurrentUser, session: SessionDep, response: Response
 ) -> User:
