@@ -35,7 +35,7 @@ from app.core.logs import configure_logging
 from app.core.middleware import RequestIdMiddleware, UnhandledErrorMiddleware
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitPolicy
 from app.core.security_headers import SecurityHeadersMiddleware
-from app.core.startup import run_startup_validation
+from app.core.startup import StartupValidationError, run_startup_validation, validate_settings
 from app.core.tokens import KeyRing
 from app.db.engine import make_engine
 from app.db.session import make_session_factory
@@ -62,19 +62,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """Build the app. Tests pass their own settings and a shared engine."""
     settings = settings or get_settings()
     owns_engine = engine is None
-    trusted_proxies = parse_trusted_proxies(settings.TRUSTED_PROXIES)
-    rate_limiter = (
-        RateLimiter(
-            settings,
-            RateLimitPolicy.from_settings(
-                settings, api_prefix=API_PREFIX, auth_path=AUTH_TOKEN_PATH,
-                webhook_path=WEBHOOK_PATH,
-            ),
-            trusted_proxies,
-        )
-        if settings.RATE_LIMIT_ENABLED
-        else None
-    )
+    try:
+        trusted_proxies = parse_trusted_proxies(settings.TRUSTED_PROXIES)
+        rate_limiter = _make_rate_limiter(settings, trusted_proxies)
+    except ValueError:
+        # Report every problem at once, as the lifespan's validation would have.
+        raise StartupValidationError(validate_settings(settings)) from None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,6 +115,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     include_routers(app)
     _add_middleware(app, settings, trusted_proxies, rate_limiter)
     return app
+
+
+def _make_rate_limiter(
+    settings: Settings, trusted_proxies: tuple[IPNetwork, ...]
+) -> RateLimiter | None:
+    if not settings.RATE_LIMIT_ENABLED:
+        return None
+    policy = RateLimitPolicy.from_settings(
+        settings, api_prefix=API_PREFIX, auth_path=AUTH_TOKEN_PATH, webhook_path=WEBHOOK_PATH
+    )
+    return RateLimiter(settings, policy, trusted_proxies)
 
 
 def _add_middleware(

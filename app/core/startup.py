@@ -189,6 +189,40 @@ def _cors_findings(settings: Settings) -> list[Finding]:
     return findings
 
 
+def _format_findings(settings: Settings) -> list[Finding]:
+    """Values that parse as strings but mean nothing: refuse them rather than guess."""
+    from limits import parse as parse_limit
+
+    from app.core.client_ip import parse_trusted_proxies
+
+    findings: list[Finding] = []
+    for name in ("RATE_LIMIT_AUTH", "RATE_LIMIT_WRITE", "RATE_LIMIT_READ", "RATE_LIMIT_WEBHOOK"):
+        try:
+            parse_limit(getattr(settings, name))
+        except ValueError:
+            findings.append(Finding(
+                "error", "rate_limit.invalid", f"{name} is not a rate limit.",
+                f"Use the form '10/minute' or '600 per hour' for {name}.",
+            ))
+    for entry in settings.TRUSTED_PROXIES:
+        try:
+            parse_trusted_proxies([entry])
+        except ValueError:
+            findings.append(Finding(
+                "error", "trusted_proxies.invalid",
+                "A TRUSTED_PROXIES entry is not an IP address or CIDR network.",
+                "List proxy addresses like 10.0.0.5 or 10.0.0.0/8, comma-separated.",
+            ))
+    scheme = settings.RATE_LIMIT_STORAGE_URL.get_secret_value().split("://", 1)[0]
+    if scheme not in ("memory", "redis", "rediss", "redis+sentinel", "redis+cluster"):
+        findings.append(Finding(
+            "error", "rate_limit.storage_invalid",
+            "RATE_LIMIT_STORAGE_URL must be memory:// or a redis:// URL.",
+            "Set RATE_LIMIT_STORAGE_URL=redis://HOST:6379/0 (or memory:// for one process).",
+        ))
+    return findings
+
+
 def _development_warnings(settings: Settings) -> list[Finding]:
     findings: list[Finding] = []
     if settings.database_is_default:
@@ -222,7 +256,7 @@ def _development_warnings(settings: Settings) -> list[Finding]:
 
 
 def validate_settings(settings: Settings) -> list[Finding]:
-    findings = _key_findings(settings) + _cors_findings(settings)
+    findings = _key_findings(settings) + _cors_findings(settings) + _format_findings(settings)
     if settings.is_deployed:
         findings += _database_findings(settings) + _clerk_findings(settings)
     else:

@@ -150,3 +150,19 @@ def test_secrets_never_appear_in_settings_repr() -> None:
     text = repr(settings) + str(settings)
     assert settings.SECRET_KEY.get_secret_value() not in text
     assert "sk_live_" not in text and "whsec_" not in text and ":pw@" not in text
+
+
+def test_malformed_limits_proxies_and_storage_are_startup_errors() -> None:
+    from app.core.startup import StartupValidationError
+    from app.main import create_app
+
+    settings = Settings(
+        _env_file=None, SECRET_KEY=generate_secret_key(), RATE_LIMIT_READ="lots",
+        TRUSTED_PROXIES="10.0.0.1,not-an-ip", RATE_LIMIT_STORAGE_URL="mongodb://x",
+    )
+    codes = {f.code for f in validate_settings(settings) if f.severity == "error"}
+    assert codes == {"rate_limit.invalid", "trusted_proxies.invalid", "rate_limit.storage_invalid"}
+    with pytest.raises(StartupValidationError) as raised:
+        create_app(settings)
+    message = str(raised.value)
+    assert "rate_limit.invalid" in message and "trusted_proxies.invalid" in message

@@ -212,7 +212,8 @@ def test_unreachable_storage_fails_closed_with_503_when_configured(
 def test_a_malformed_limit_is_refused_when_the_app_is_built(
     limited: Callable[..., Settings],
 ) -> None:
+    from app.core.startup import StartupValidationError
     from app.main import create_app
 
-    with pytest.raises(ValueError, match="RATE_LIMIT_WRITE"):
+    with pytest.raises(StartupValidationError, match="RATE_LIMIT_WRITE"):
         create_app(limited(RATE_LIMIT_WRITE="lots"))
