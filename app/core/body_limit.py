@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PayloadTooLarge, render_app_error
+from app.core.middleware import TrackedSend
 
 #: Deeper than any document this API accepts (Clerk's webhook payloads nest about 6).
 MAX_JSON_DEPTH = 32
@@ -118,20 +119,13 @@ class BodyLimitMiddleware:
                         raise BodyTooLarge("The JSON body is nested too deeply.")
             return message
 
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except BodyTooLarge as exc:
             # Normally the app's handler has already answered; this covers a route that
             # read the body outside FastAPI's parsing and let the error escape.
-            if started:
+            if tracked.started:
                 raise
             await self._refuse(scope, receive, send, str(exc.detail))
 

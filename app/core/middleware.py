@@ -47,6 +47,20 @@ class RequestIdMiddleware:
             reset_request_id(token)
 
 
+class TrackedSend:
+    """A ``send`` that remembers whether the response has started (then it is too late
+    to answer with an error of our own)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
 class UnhandledErrorMiddleware:
     """Turn any exception that escaped the handlers into the generic problem 500.
 
@@ -61,19 +75,12 @@ class UnhandledErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception:
             logger.exception("unhandled exception", extra={"event": "error.unhandled"})
-            if started:
+            if tracked.started:
                 raise
             from starlette.requests import Request
 
