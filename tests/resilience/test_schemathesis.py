@@ -20,12 +20,14 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from PIL import Image
 from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -52,6 +54,8 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    # A 405 (schemathesis probes other methods on each path) lists what the path allows.
+    allow_header_conformance,
 ]
 
 #: Operations that end the caller's session or account: each call gets a user of its
@@ -168,6 +172,13 @@ def fuzz(
             shutdown_lifespans()
     # One test per operation, which must have called it (not only probed other methods).
     assert len(target.statuses) == 1 and all(target.statuses.values()), target.statuses
+
+
+def test_a_405_lists_every_method_of_the_path(client: TestClient) -> None:
+    # The router alone names only the first matching route's methods ("GET").
+    response = client.put("/api/v1/users/me")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
 
 
 def test_the_fuzzed_schema_covers_every_served_operation() -> None:
