@@ -101,16 +101,19 @@ def report(rows: list[Row], workers: int) -> bool:
     for row in rows:
         p, ref = row.project, row.reference
         table.append([
-            LABELS[row.endpoint], row.concurrency, p.rps, p.p50_ms, p.p99_ms, p.failed,
-            ref.rps if ref else "-", ref.p50_ms if ref else "-", ref.p99_ms if ref else "-",
+            LABELS[row.endpoint], row.concurrency, p.rps, p.p50_ms, p.p99_ms, p.cpu_ms,
+            p.failed, ref.rps if ref else "-", ref.p50_ms if ref else "-",
+            ref.p99_ms if ref else "-", ref.cpu_ms if ref else "-",
             ratio(p.rps, ref.rps) if ref else "-",
         ])
     print_table(
         f"Load: {workers} uvicorn worker(s) each; wrk from a separate process",
-        ["endpoint", "conc", "API req/s", "p50 ms", "p99 ms", "errors", "ref req/s",
-         "ref p50", "ref p99", "API/ref"],
+        ["endpoint", "conc", "API req/s", "p50 ms", "p99 ms", "CPU ms", "errors",
+         "ref req/s", "ref p50", "ref p99", "ref CPU", "API/ref"],
         table,
-        note="errors = socket errors + timeouts + HTTP status >= 400 (any is a failed run).",
+        note="errors = socket errors + timeouts + HTTP status >= 400 (any is a failed run). "
+             "CPU ms = server CPU time per request\n(all worker processes; PostgreSQL's own "
+             "CPU not included), steadier than req/s on a shared machine.",
     )
     reads = [r for r in rows if r.endpoint in READS and r.reference]
     worst = min(reads, key=lambda r: r.project.rps / r.reference.rps) if reads else None

@@ -8,8 +8,8 @@ count, pool size and thread-pool size as the project and drive it with the same 
 
     GET /recipes/{id}?as_user=UUID                  one recipe with tags, ingredients, steps
     GET /recipes?as_user=UUID[&q=...][&limit=20][&after_created=TS&after_id=UUID]
-                                                    a page of summaries (mine + public, newest),
-                                                    keyset-paged like the project
+                 [&sort=relevance]                  a page of summaries (mine + public, newest),
+                                                    keyset-paged like the project, or ranked
 """
 
 from __future__ import annotations
@@ -69,12 +69,29 @@ _PREFIX = "(to_tsquery('english', %(prefix)s) || to_tsquery('simple', %(prefix)s
 _SEARCH_PREFIX = f"AND r.search_vector @@ {_PREFIX}"
 _SEARCH_BOTH = f"AND r.search_vector @@ (websearch_to_tsquery('english', %(head)s) && {_PREFIX})"
 
+# Ranked search: every match is ranked, so one query over "mine or public" (no keyset).
+_RANKED = """
+SELECT page.*, ARRAY(SELECT t.tag FROM recipe_tags t WHERE t.recipe_id = page.id
+                     ORDER BY t.tag) AS tags
+FROM ({summary_rank} WHERE (r.owner_id = %(me)s OR r.visibility = 'public') {search}
+      ORDER BY rank DESC, r.id DESC LIMIT %(limit)s) AS page
+ORDER BY rank DESC, id DESC
+"""
 _AFTER = "AND (r.created_at, r.id) < (%(after_created)s, %(after_id)s)"
 #: (has a search head word, has a cursor) -> statement
 _SEARCHES = {"": "", "prefix": _SEARCH_PREFIX, "both": _SEARCH_BOTH}
 _STATEMENTS = {
     (kind, paged): _PAGE.format(summary=_SUMMARY, search=search, after=_AFTER if paged else "")
     for kind, search in _SEARCHES.items() for paged in (False, True)
+}
+_QUERY = {"prefix": _PREFIX,
+          "both": f"(websearch_to_tsquery('english', %(head)s) && {_PREFIX})"}
+_RANKED_STATEMENTS = {
+    kind: _RANKED.format(
+        summary_rank=_SUMMARY.replace(
+            "FROM recipes r", f", ts_rank(r.search_vector, {_QUERY[kind]}) AS rank FROM recipes r"),
+        search=_SEARCHES[kind])
+    for kind in ("prefix", "both")
 }
 _WORD = re.compile(r"[^\W_]+")
 
@@ -137,7 +154,7 @@ def create_app() -> FastAPI:
     @app.get("/recipes")
     def list_recipes(
         as_user: str, q: str | None = None, limit: int = 20, after_created: str | None = None,
-        after_id: str | None = None,
+        after_id: str | None = None, sort: str = "newest",
     ) -> Any:
         params: dict[str, Any] = {"me": as_user, "limit": limit + 1,
                                   "after_created": after_created, "after_id": after_id}
@@ -147,7 +164,10 @@ def create_app() -> FastAPI:
             params["prefix"] = f"{words[-1]}:*"
             params["head"] = " ".join(words[:-1])
             kind = "both" if params["head"] else "prefix"
-        sql = _STATEMENTS[(kind, after_created is not None and after_id is not None)]
+        if sort == "relevance" and kind:
+            sql = _RANKED_STATEMENTS[kind]
+        else:
+            sql = _STATEMENTS[(kind, after_created is not None and after_id is not None)]
         rows = _rows(engine, sql, params)
         last = rows[limit - 1] if len(rows) > limit else None
         return {

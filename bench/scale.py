@@ -179,10 +179,32 @@ def deep_pages(config: ServerConfig, engine: Engine, samples: int) -> bool:
 @dataclass(frozen=True)
 class SearchPoint:
     recipes: int
+    order: str
     api_p50: float
     api_p99: float
     ref_p50: float
     ref_p99: float
+
+
+SEARCH_ORDERS = (("newest", None), ("relevance", "relevance"))
+#: (label, query string): a common word and a rare pair under the default order, and the
+#: common word ranked by relevance, where every match must be found through the index.
+PLAN_QUERIES = (("q=chicken (newest first)", "q=chicken"),
+                ("q=halloumi gnocchi (newest first)", "q=halloumi%20gnocchi"),
+                ("q=chicken&sort=relevance", "q=chicken&sort=relevance"))
+
+
+def _search_latencies(client: httpx.Client, server: Server, requests: list[Req],
+                      samples: int) -> list[float]:
+    latencies: list[float] = []
+    for batch in range(max(1, samples // 20)):
+        offset = batch * 20
+        lat, failed = time_requests(client, server.url, requests[offset:] + requests[:offset],
+                                    20)
+        if failed:
+            raise SystemExit(f"search failed on {server.name}")
+        latencies += lat
+    return latencies
 
 
 def search_scale(secret_key: str, samples: int) -> bool:
@@ -196,47 +218,48 @@ def search_scale(secret_key: str, samples: int) -> bool:
             pop = workload.load_population(engine, config, pairs=20)
         finally:
             engine.dispose()
-        api = workload.search(pop, reference=False)
-        ref = workload.search(pop, reference=True)
         with (start_server(f"scale-search-{recipes}", "app.main:app", config) as project,
               start_server(f"scale-search-ref-{recipes}", "bench.reference_app:create_app",
                            config, factory=True) as reference,
               httpx.Client(timeout=30) as client):
-            time_requests(client, project.url, api, 40)  # warm caches and connections
-            time_requests(client, reference.url, ref, 40)
-            api_lat: list[float] = []
-            ref_lat: list[float] = []
-            for batch in range(max(1, samples // 20)):
-                offset = batch * 20
-                lat, failed = time_requests(client, project.url, api[offset:] + api[:offset], 20)
-                api_lat += lat
-                lat2, failed2 = time_requests(client, reference.url, ref[offset:] + ref[:offset],
-                                              20)
-                ref_lat += lat2
-                if failed or failed2:
-                    raise SystemExit(f"search failed on {db_name}: {failed} API, {failed2} ref")
-        points.append(SearchPoint(recipes, percentile(api_lat, 50), percentile(api_lat, 99),
-                                  percentile(ref_lat, 50), percentile(ref_lat, 99)))
+            for order, sort in SEARCH_ORDERS:
+                api = workload.search(pop, reference=False, sort=sort)
+                ref = workload.search(pop, reference=True, sort=sort)
+                time_requests(client, project.url, api, 40)  # warm caches and connections
+                time_requests(client, reference.url, ref, 40)
+                # Alternating batches of 20, so both servers see the same machine load.
+                api_lat: list[float] = []
+                ref_lat: list[float] = []
+                for _ in range(max(1, samples // 20)):
+                    api_lat += _search_latencies(client, project, api, 20)
+                    ref_lat += _search_latencies(client, reference, ref, 20)
+                points.append(SearchPoint(
+                    recipes, order, percentile(api_lat, 50), percentile(api_lat, 99),
+                    percentile(ref_lat, 50), percentile(ref_lat, 99)))
         if recipes == SEARCH_SIZES[-1][2]:
             headers = pop.bearer(pop.user_ids[0])
-            for term in ("chicken", "halloumi"):
-                plans.append((term, explain_request(
-                    config, f"{API}/recipes?q={quote(term)}", headers)))
-    rows = [[p.recipes, p.api_p50, p.api_p99, p.ref_p50, p.ref_p99, ratio(p.api_p50, p.ref_p50)]
-            for p in points]
+            for label, query in PLAN_QUERIES:
+                plans.append((label, explain_request(config, f"{API}/recipes?{query}", headers)))
+    rows = [[p.recipes, p.order, p.api_p50, p.api_p99, p.ref_p50, p.ref_p99,
+             ratio(p.api_p50, p.ref_p50)] for p in points]
     print_table(
         f"Search latency by data size ({len(workload.SEARCH_TERMS)} terms rotated over users, "
-        f"{samples} sequential requests per size and server, 1 worker)",
-        ["recipes", "API p50 ms", "API p99 ms", "ref p50 ms", "ref p99 ms", "API/ref p50"], rows,
+        f"{samples} sequential requests per point and server, 1 worker)",
+        ["recipes", "order", "API p50 ms", "API p99 ms", "ref p50 ms", "ref p99 ms",
+         "API/ref p50"], rows,
     )
-    largest = points[-1]
-    met = largest.api_p50 <= SEARCH_TARGET_MS
-    print(f"Target: search p50 <= {SEARCH_TARGET_MS:g} ms on {largest.recipes:,} recipes: "
-          f"{verdict(met)} ({largest.api_p50:.1f} ms)")
-    for term, plan in plans:
+    largest = [p for p in points if p.recipes == SEARCH_SIZES[-1][2]]
+    met = all(p.api_p50 <= SEARCH_TARGET_MS for p in largest)
+    print(f"Target: search p50 <= {SEARCH_TARGET_MS:g} ms on {largest[0].recipes:,} recipes: "
+          f"{verdict(met)} (" + ", ".join(f"{p.order} {p.api_p50:.1f} ms" for p in largest)
+          + ")")
+    for label, plan in plans:
         uses_gin = "ix_recipes_search_vector" in plan
-        print_plan(f"EXPLAIN (ANALYZE, BUFFERS) of q={term!r} on {largest.recipes:,} recipes "
+        print_plan(f"EXPLAIN (ANALYZE, BUFFERS) of {label} on {largest[0].recipes:,} recipes "
                    f"(GIN index used: {'yes' if uses_gin else 'no'}):", plan)
+    print("With newest-first order PostgreSQL may walk the created_at index and filter when "
+          "that is cheaper than the GIN index (common words); rare words and ranked search "
+          "go through the GIN index.")
     return met
 
 

@@ -80,14 +80,16 @@ def list_page(pop: Population, *, reference: bool) -> list[Req]:
     return [Req("GET", f"{API}/recipes", pop.bearer(u)) for u in pop.user_ids]
 
 
-def search(pop: Population, *, reference: bool) -> list[Req]:
+def search(pop: Population, *, reference: bool, sort: str | None = None) -> list[Req]:
+    """The default order (newest first), or ``sort=relevance``."""
     requests = []
+    order = f"&sort={sort}" if sort else ""
     for i, user in enumerate(pop.user_ids):
         q = quote(SEARCH_TERMS[i % len(SEARCH_TERMS)])
         if reference:
-            requests.append(Req("GET", f"/recipes?as_user={user}&q={q}"))
+            requests.append(Req("GET", f"/recipes?as_user={user}&q={q}{order}"))
         else:
-            requests.append(Req("GET", f"{API}/recipes?q={q}", pop.bearer(user)))
+            requests.append(Req("GET", f"{API}/recipes?q={q}{order}", pop.bearer(user)))
     return requests
 
 
