@@ -1,8 +1,9 @@
 """Clerk session tokens and Clerk's Backend API.
 
-The only module that verifies Clerk tokens or talks to Clerk. Key material comes from
-configuration alone: the JWKS at ``settings.clerk_jwks_url`` or the PEM in CLERK_JWT_KEY.
-Nothing in a token (jku, x5u, jwk, x5c, iss) is ever followed.
+The only module that verifies Clerk tokens or talks to Clerk (its key cache lives in
+``app.auth.jwks``). Key material comes from configuration alone: the JWKS at
+``settings.clerk_jwks_url`` or the PEM in CLERK_JWT_KEY. Nothing in a token (jku, x5u,
+jwk, x5c, iss) is ever followed.
 
 Each refusal raises ``InvalidClerkToken`` with a stable reason code and is logged as a
 security event without any token content. When no usable key can be had because Clerk is
@@ -12,13 +13,10 @@ than 401 (sign in again).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import math
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,22 +24,28 @@ from types import MappingProxyType
 from typing import Any
 
 import httpx
-from jose import jwk, jws
+from jose import jws
 from jose.backends.base import Key
 from jose.exceptions import JOSEError
 
+from app.auth.jwks import (
+    ALGORITHM,
+    FetchFailed,
+    JwksCache,
+    KeyRefused,
+    KeysUnavailable,
+    b64url_decode,
+    key_from_pem,
+)
 from app.core.config import Settings
 from app.core.errors import ServiceUnavailable, Unauthorized
 
-ALGORITHM = "RS256"
 LEEWAY_SECONDS = 5
 MAX_TOKEN_BYTES = 8 * 1024
-MIN_RSA_BITS = 2048
 # Clerk's JWKS and user objects are a few KB; the caps only stop a broken or hostile
 # endpoint from filling memory.
 MAX_JWKS_BYTES = 256 * 1024
 MAX_USER_BYTES = 512 * 1024
-MAX_KID_LENGTH = 256
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _USER_ID = re.compile(r"user_[A-Za-z0-9]{1,64}")
@@ -100,12 +104,6 @@ class ClerkUserProfile:
     updated_at: int | None  # milliseconds since the epoch, as Clerk sends it
 
 
-class _FetchFailed(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class ClerkVerifier:
     """Verifies Clerk session tokens and reads users from the Backend API.
 
@@ -130,20 +128,16 @@ class ClerkVerifier:
         self._jwks_needs_secret = bool(settings.CLERK_SECRET_KEY) and not settings.CLERK_JWKS_URL
         self._api_url = settings.CLERK_API_URL.rstrip("/")
         self._timeout = settings.CLERK_HTTP_TIMEOUT
-        self._ttl = settings.CLERK_JWKS_CACHE_TTL
-        self._cooldown = settings.CLERK_JWKS_REFETCH_COOLDOWN
-        self._static_key = _key_from_pem(settings.CLERK_JWT_KEY) if settings.CLERK_JWT_KEY else None
+        self._static_key = key_from_pem(settings.CLERK_JWT_KEY) if settings.CLERK_JWT_KEY else None
         self._owns_client = http_client is None
         self._client = http_client or httpx.Client(timeout=self._timeout, follow_redirects=False)
         self._clock = clock
-        self._monotonic = monotonic
-
-        self._state_lock = threading.Lock()
-        self._fetch_lock = threading.Lock()
-        self._keys: dict[str, Key | None] = {}  # None: listed, but not a usable RS256 key
-        self._fetched_at: float | None = None
-        self._last_attempt: float | None = None
-        self._last_fetch_ok = False
+        self._jwks = JwksCache(
+            self._fetch_jwks,
+            ttl=settings.CLERK_JWKS_CACHE_TTL,
+            cooldown=settings.CLERK_JWKS_REFETCH_COOLDOWN,
+            monotonic=monotonic,
+        )
 
     def close(self) -> None:
         if self._owns_client:
@@ -231,73 +225,21 @@ class ClerkVerifier:
             claims=MappingProxyType(claims),
         )
 
-    # --- the JWKS cache ----------------------------------------------------------------
+    # --- signing keys ------------------------------------------------------------------
 
     def _key_for(self, kid: object) -> Key:
-        if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_LENGTH:
-            raise InvalidClerkToken("bad_header")
-        with self._state_lock:
-            known = kid in self._keys
-            fetched_at = self._fetched_at
-            fresh = fetched_at is not None and self._monotonic() - fetched_at < self._ttl
-        if not (known and fresh):
-            # A known kid with expired keys need not wait for another thread's fetch:
-            # the cached key is still the best answer we have.
-            self._refresh(wait=not known)
-        with self._state_lock:
-            if kid in self._keys:
-                key = self._keys[kid]
-                if key is None:
-                    raise InvalidClerkToken("bad_key")
-                return key
-            last_fetch_ok = self._last_fetch_ok
-        if not last_fetch_ok:
-            raise _unavailable("no_usable_key")
-        raise InvalidClerkToken("unknown_kid")
-
-    def _refresh(self, *, wait: bool) -> None:
-        """Fetch the JWKS unless one was attempted within the cooldown (by any thread)."""
-        if not self._fetch_lock.acquire(blocking=wait):
-            return
         try:
-            with self._state_lock:
-                now = self._monotonic()
-                if self._last_attempt is not None and now - self._last_attempt < self._cooldown:
-                    return
-                self._last_attempt = now
-            try:
-                keys = self._download_jwks()
-            except _FetchFailed as exc:
-                with self._state_lock:
-                    self._last_fetch_ok = False
-                security_log.warning(
-                    "auth.clerk_unavailable",
-                    extra={"event": "auth.clerk_unavailable", "reason": exc.reason},
-                )
-                return
-            with self._state_lock:
-                self._keys = keys
-                self._fetched_at = self._monotonic()
-                self._last_fetch_ok = True
-        finally:
-            self._fetch_lock.release()
+            return self._jwks.key_for(kid)
+        except KeyRefused as exc:
+            raise InvalidClerkToken(exc.reason) from None
+        except KeysUnavailable:
+            raise _unavailable("no_usable_key") from None
 
-    def _download_jwks(self) -> dict[str, Key | None]:
+    def _fetch_jwks(self) -> dict[str, Any]:
         assert self._jwks_url is not None
-        document = self._get_json(
+        return self._get_json(
             self._jwks_url, with_secret=self._jwks_needs_secret, max_bytes=MAX_JWKS_BYTES
         )
-        entries = document.get("keys")
-        if not isinstance(entries, list):
-            raise _FetchFailed("invalid_jwks")
-        keys: dict[str, Key | None] = {}
-        for entry in entries:
-            if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str):
-                continue
-            kid = entry["kid"]
-            # Two different keys under one kid is ambiguous: use neither.
-            keys[kid] = None if kid in keys else _key_from_jwk(entry)
-        return keys
 
     # --- Backend API -------------------------------------------------------------------
 
@@ -310,7 +252,7 @@ class ClerkVerifier:
             document = self._get_json(
                 f"{self._api_url}/users/{user_id}", with_secret=True, max_bytes=MAX_USER_BYTES
             )
-        except _FetchFailed as exc:
+        except FetchFailed as exc:
             log.warning(
                 "clerk.user_fetch_failed",
                 extra={"event": "clerk.user_fetch_failed", "reason": exc.reason},
@@ -334,24 +276,24 @@ class ClerkVerifier:
         try:
             with self._client.stream("GET", url, headers=headers, timeout=self._timeout) as resp:
                 if resp.status_code != 200:
-                    raise _FetchFailed(f"http_{resp.status_code}")
+                    raise FetchFailed(f"http_{resp.status_code}")
                 body = bytearray()
                 for chunk in resp.iter_bytes():
                     body += chunk
                     if len(body) > max_bytes:
-                        raise _FetchFailed("too_large")
+                        raise FetchFailed("too_large")
                     if time.monotonic() > deadline:
-                        raise _FetchFailed("timeout")
+                        raise FetchFailed("timeout")
         except httpx.TimeoutException:
-            raise _FetchFailed("timeout") from None
+            raise FetchFailed("timeout") from None
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            raise _FetchFailed(type(exc).__name__) from None
+            raise FetchFailed(type(exc).__name__) from None
         try:
             document = json.loads(body, parse_constant=_refuse_constant)
         except ValueError:
-            raise _FetchFailed("invalid_json") from None
+            raise FetchFailed("invalid_json") from None
         if not isinstance(document, dict):
-            raise _FetchFailed("invalid_json")
+            raise FetchFailed("invalid_json")
         return document
 
 
@@ -367,8 +309,8 @@ def _unavailable(reason: str) -> ClerkUnavailable:
 
 def _b64url(segment: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
+        return b64url_decode(segment)
+    except ValueError:
         raise InvalidClerkToken("malformed") from None
 
 
@@ -391,39 +333,6 @@ def _timestamp(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
-
-
-def _key_from_jwk(entry: Mapping[str, Any]) -> Key | None:
-    """The RS256 verification key of one JWKS entry, or None if it is not one."""
-    if entry.get("kty") != "RSA" or entry.get("use", "sig") != "sig":
-        return None
-    if entry.get("alg", ALGORITHM) != ALGORITHM:
-        return None
-    n, e = entry.get("n"), entry.get("e")
-    if not isinstance(n, str) or not isinstance(e, str):
-        return None
-    try:
-        if int.from_bytes(_b64url(n), "big").bit_length() < MIN_RSA_BITS:
-            return None
-        # Only the public members: a JWKS that leaked "d" must not give us a private key.
-        return jwk.construct({"kty": "RSA", "n": n, "e": e}, algorithm=ALGORITHM)
-    except (JOSEError, InvalidClerkToken, ValueError, TypeError):
-        return None
-
-
-def _key_from_pem(pem: str) -> Key:
-    # .env files often carry the PEM on one line with literal "\n".
-    text = pem.replace("\\n", "\n").strip()
-    try:
-        key = jwk.construct(text, algorithm=ALGORITHM)
-    except (JOSEError, ValueError, TypeError):
-        raise ValueError("CLERK_JWT_KEY is not a PEM-encoded RSA public key") from None
-    if not key.is_public():
-        raise ValueError("CLERK_JWT_KEY must be Clerk's public key, not a private key")
-    n = key.to_dict()["n"]
-    if int.from_bytes(_b64url(n), "big").bit_length() < MIN_RSA_BITS:
-        raise ValueError(f"CLERK_JWT_KEY is shorter than {MIN_RSA_BITS} bits")
-    return key
 
 
 def _str_or_none(value: object) -> str | None:
