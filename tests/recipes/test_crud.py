@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
@@ -367,8 +368,10 @@ def test_stale_if_match_is_412_and_changes_nothing(client, as_alice) -> None:
 def test_twenty_concurrent_patches_with_one_etag_let_exactly_one_win(client, as_alice) -> None:
     created = client.post(RECIPES, json=payload(), headers=as_alice)
     url, etag = created.headers["location"], created.headers["etag"]
+    start = threading.Barrier(20)  # release all writers together, so they really overlap
 
     def patch(i: int) -> int:
+        start.wait(timeout=30)
         return client.patch(url, json={"title": f"Writer {i}", "tags": [f"writer-{i}"]},
                             headers={**as_alice, "If-Match": etag}).status_code
 
