@@ -1,22 +1,26 @@
-"""Fixtures for the HTTP-level auth tests: a loopback fake Clerk and apps wired to it."""
+"""Fixtures for the auth tests: a loopback fake Clerk, apps wired to it, and a bare
+ClerkVerifier for the test_clerk_*.py files."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from app.auth.clerk import ClerkVerifier
 from app.auth.dependencies import CurrentUser
 from app.core.config import Settings
+from tests.auth import clerk_support
 from tests.auth.support import PROBE_URL
 from tests.fakes.clerk import FakeClerk
 
 
 class Clock:
-    """A hand-moved monotonic clock for the verifier's cache TTL and refetch cooldown."""
+    """A hand-moved clock for the verifier (wall time, or the monotonic time of its cache
+    TTL and refetch cooldown), so no test depends on how fast the machine is."""
 
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start
@@ -93,3 +97,47 @@ def clocked_client(
     auth_client.app.state.clerk_verifier = verifier  # type: ignore[attr-defined]
     yield auth_client
     verifier.close()
+
+
+# --- a ClerkVerifier on its own, no app and no database (tests/auth/test_clerk_*.py) -----------
+
+
+@pytest.fixture
+def clerk(fake_clerk: FakeClerk) -> FakeClerk:
+    return fake_clerk
+
+
+@pytest.fixture
+def monotonic() -> Clock:
+    return Clock(1000.0)
+
+
+@pytest.fixture(scope="module")
+def shared_client() -> Iterator[httpx.Client]:
+    # Building an httpx.Client costs ~60 ms (TLS context); one per module keeps tests quick.
+    with httpx.Client() as client:
+        yield client
+
+
+@pytest.fixture
+def make_verifier(monotonic: Clock, shared_client: httpx.Client) -> Iterator[Any]:
+    made: list[ClerkVerifier] = []
+
+    def make(settings: Settings, **kwargs: Any) -> ClerkVerifier:
+        kwargs.setdefault("http_client", shared_client)
+        verifier = ClerkVerifier(
+            settings, clock=Clock(clerk_support.NOW), monotonic=monotonic, **kwargs
+        )
+        made.append(verifier)
+        return verifier
+
+    yield make
+    for verifier in made:
+        verifier.close()
+
+
+@pytest.fixture
+def verifier(clerk: FakeClerk, make_verifier: Any) -> ClerkVerifier:
+    return make_verifier(
+        clerk_support.make_settings(CLERK_JWKS_URL=clerk.jwks_url, CLERK_ISSUER=clerk.issuer)
+    )
