@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeTag
@@ -135,6 +136,17 @@ def _keyset(query: ListQuery, sort_expr: ColumnElement[Any]) -> list[ColumnEleme
     return [pair < bound if DESCENDING[query.sort] else pair > bound]
 
 
+# PostgreSQL: each page row carries its sorted tags, so a page is one statement (a second
+# statement for a page's tags, its rows and their UUIDs, cost ~10% of a list request's
+# CPU: py-spy under bench/load.py). SQLite reads them with tags_by_recipe().
+_PAGE_ROW_TAGS = (
+    select(func.array_agg(aggregate_order_by(RecipeTag.tag, RecipeTag.tag)))
+    .where(RecipeTag.recipe_id == Recipe.id)
+    .scalar_subquery()
+    .label("tags")
+)
+
+
 def _summary_columns(query: ListQuery, sort_expr: ColumnElement[Any]) -> list[Any]:
     return [
         Recipe.id, Recipe.owner_id, Recipe.title,
@@ -146,6 +158,7 @@ def _summary_columns(query: ListQuery, sort_expr: ColumnElement[Any]) -> list[An
         _is_favorite(query.user_id).label("is_favorite"),
         Recipe.created_at, Recipe.updated_at,
         sort_expr.label("sort_key"),
+        *([_PAGE_ROW_TAGS] if query.dialect == "postgresql" else []),
     ]
 
 
@@ -224,3 +237,12 @@ def tags_by_recipe(session: Session, recipe_ids: Sequence[uuid.UUID]) -> dict[uu
         for recipe_id, tag in rows:
             tags[recipe_id].append(tag)
     return tags
+
+
+def page_tags(
+    session: Session, query: ListQuery, rows: Sequence[Row[Any]]
+) -> Mapping[uuid.UUID, list[str]]:
+    """Each page row's tags: carried by the rows on PostgreSQL, one more statement else."""
+    if query.dialect == "postgresql":
+        return {row.id: row.tags or [] for row in rows}
+    return tags_by_recipe(session, [row.id for row in rows])

@@ -217,7 +217,7 @@ def list_recipes(
         query = replace(query, after=after)
     query = replace(query, dialect=session.get_bind().dialect.name)
     rows, more = listing.fetch_page(session, query)
-    tags = listing.tags_by_recipe(session, [row.id for row in rows])
+    tags = listing.page_tags(session, query, rows)
     next_cursor = None
     if more and rows:
         next_cursor = encode_cursor(key, fingerprint, Position(rows[-1].sort_key, rows[-1].id))
