@@ -171,11 +171,12 @@ def page_statement(query: ListQuery) -> Select[Any] | CompoundSelect[Any] | None
     sort_expr = _sort_expression(query)
     descending = DESCENDING[query.sort]
     filters = _filters(query) + _keyset(query, sort_expr)
+    # Built once and shared by both arms (SQL expressions are immutable): building them
+    # is a good part of the CPU of a list request.
+    columns = _summary_columns(query, sort_expr)
+    order = _ordered(descending, sort_expr, Recipe.id)
     branches = [
-        select(*_summary_columns(query, sort_expr))
-        .where(*branch, *filters)
-        .order_by(*_ordered(descending, sort_expr, Recipe.id))
-        .limit(query.limit + 1)
+        select(*columns).where(*branch, *filters).order_by(*order).limit(query.limit + 1)
         for branch in _branches(query)
     ]
     if not branches:
