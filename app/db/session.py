@@ -50,7 +50,10 @@ def _abandon(session: Session) -> None:
 async def _in_own_thread(fn: Callable[[Session], None], session: Session) -> None:
     # A limiter of its own, as FastAPI does for a sync generator's exit: the commit frees
     # a pooled connection, so it must not queue behind requests waiting for one.
-    await anyio.to_thread.run_sync(fn, session, limiter=anyio.CapacityLimiter(1))
+    # Shielded: when the client goes away mid-request the task is cancelled, and the
+    # rollback and close must still run, or the connection stays checked out until GC.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(fn, session, limiter=anyio.CapacityLimiter(1))
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
