@@ -29,12 +29,14 @@ def test_cancelled_request_releases_its_pooled_connection(
 
     async def scenario() -> int:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(client.get, "/hang")
-                await reached.wait()
-                assert engine.pool.checkedout() == 1
-                tg.cancel_scope.cancel()
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(client.get, "/hang")
+            await reached.wait()
+            assert engine.pool.checkedout() == 1
+            tg.cancel_scope.cancel()
         return engine.pool.checkedout()
 
     with TestClient(app):  # runs the lifespan: state, engine, key ring
