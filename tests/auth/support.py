@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.users.models import User
 from tests.factories import token_for
+from tests.problems import assert_problem
 
 TOKEN_URL = "/api/v1/auth/token"
 LOGOUT_URL = "/api/v1/auth/logout"
@@ -21,22 +22,11 @@ ME_URL = "/api/v1/users/me"
 #: CurrentUser dependency as every real route.
 PROBE_URL = "/api/v1/_auth_probe"
 
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "request_id"}
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body.keys() >= PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["request_id"] == response.headers["x-request-id"]
-    assert "Traceback" not in response.text
-    return body
 
 
 def assert_unauthorized(response: httpx.Response) -> dict[str, Any]:

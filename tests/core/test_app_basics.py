@@ -9,19 +9,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import make_test_settings
-
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "request_id"}
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body.keys() >= PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["request_id"] == response.headers["x-request-id"]
-    assert "Traceback" not in response.text
-    return body
+from tests.problems import assert_problem
 
 
 def test_health_touches_nothing() -> None:

@@ -16,23 +16,11 @@ from typing import Any
 import httpx
 
 from tests.conftest import TEST_SECRET_KEY
+from tests.problems import assert_problem as assert_problem  # re-exported
 
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "request_id"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ME_URL = "/api/v1/users/me"
 
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body.keys() >= PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["request_id"] == response.headers["x-request-id"]
-    if code is not None:
-        assert body["type"] == f"urn:homechef:problem:{code}", body
-    assert "Traceback" not in response.text
-    return body
 
 
 def free_port() -> int:

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+from tests.problems import assert_problem as assert_problem  # re-exported
 
 RECIPES = "/api/v1/recipes"
 TAGS = "/api/v1/tags"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "request_id"}
 
 
 def recipe_url(recipe_id: object) -> str:
     return f"{RECIPES}/{recipe_id}"
 
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body.keys() >= PROBLEM_KEYS
-    assert body["status"] == status
-    assert "Traceback" not in response.text
-    return body
 
 
 def comparable(body: dict[str, Any]) -> dict[str, Any]:

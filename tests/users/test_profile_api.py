@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -13,17 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.users.models import User
 from tests.factories import auth_headers, make_user
+from tests.problems import assert_problem
 from tests.recipes.factories import make_recipe
 
 ME = "/api/v1/users/me"
 
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 def test_me_returns_the_full_profile_including_email(

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -17,20 +16,13 @@ from app.core.config import Settings
 from app.users.models import User
 from app.webhooks.models import WebhookEvent
 from tests.fakes.svix_signing import new_webhook_secret, svix_headers
+from tests.problems import assert_problem
 from tests.webhooks.conftest import WEBHOOK_PATH
 from tests.webhooks.events import user_event
 
 EVENT = user_event("created", "user_sig")
 BODY = json.dumps(EVENT)
 
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem = response.json()
-    assert problem["status"] == status
-    assert problem["request_id"]
-    return problem
 
 
 def assert_nothing_written(db: Session) -> None:

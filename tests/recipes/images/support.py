@@ -15,9 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.recipes.models import Recipe, RecipeImage
-
-PROBLEM = "application/problem+json"
-
+from tests.problems import assert_problem as assert_problem  # re-exported
 
 # --- images, drawn on the spot -----------------------------------------------------------
 
@@ -86,13 +84,6 @@ def upload(
         image_url(recipe), headers=headers, files={"file": (filename, data, content_type)}
     )
 
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 def decode(data: bytes) -> Image.Image:
