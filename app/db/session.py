@@ -85,12 +85,10 @@ def script_session(engine: Engine) -> Iterator[Session]:
     session = make_session_factory(engine)()
     try:
         yield session
-        session.commit()
     except BaseException:
-        _rollback_keeping_the_original_error(session)
+        _abandon(session)
         raise
-    finally:
-        session.close()
+    _finish(session)
 
 
 def release_connection(session: Session) -> None:
