@@ -17,8 +17,6 @@ generation is the slow part.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import re
@@ -31,106 +29,20 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from tests.fakes.jwt_keys import (
+    REMOVE,
+    SigningKey,
+    _without_removed,
+    b64url,
+    rsa_private_key,
+    sign_jwt,
+)
+
+# Tests import the token tools from here as well as from jwt_keys.
+__all__ = ["REMOVE", "FakeClerk", "SigningKey", "b64url", "rsa_private_key", "sign_jwt"]
 
 DEFAULT_SECRET_KEY = "sk_test_fakeclerk_0123456789abcdef"
 DEFAULT_AUTHORIZED_PARTY = "http://localhost:3000"
-
-
-class _Remove:
-    def __repr__(self) -> str:
-        return "REMOVE"
-
-
-#: Pass as a claim or header value to leave that member out of the token.
-REMOVE: Any = _Remove()
-
-_pool: list[rsa.RSAPrivateKey] = []
-_pool_lock = threading.Lock()
-
-
-def rsa_private_key(slot: int) -> rsa.RSAPrivateKey:
-    """The ``slot``-th RSA key of this test run (generated on first use, then cached)."""
-    with _pool_lock:
-        while len(_pool) <= slot:
-            _pool.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-        return _pool[slot]
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _uint_b64(value: int) -> str:
-    return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    kid: str
-    private_key: rsa.RSAPrivateKey
-
-    def public_jwk(self) -> dict[str, str]:
-        numbers = self.private_key.public_key().public_numbers()
-        return {
-            "use": "sig",
-            "kty": "RSA",
-            "kid": self.kid,
-            "alg": "RS256",
-            "n": _uint_b64(numbers.n),
-            "e": _uint_b64(numbers.e),
-        }
-
-    def public_pem(self) -> bytes:
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-
-    def public_der(self) -> bytes:
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-
-
-_HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
-
-
-def sign_jwt(
-    header: Mapping[str, Any],
-    claims: Mapping[str, Any] | bytes,
-    key: rsa.RSAPrivateKey | bytes | None,
-    *,
-    alg: str | None = None,
-) -> str:
-    """Sign a compact JWS exactly as told, with no checks: the tool for hostile tokens.
-
-    ``alg`` (default: the header's) picks the signing algorithm: RS*/PS* with an RSA private
-    key, HS* with bytes as the HMAC secret, "none" for an empty signature.
-    """
-    alg = alg or header["alg"]
-    encoded_header = b64url(json.dumps(dict(header), separators=(",", ":")).encode())
-    raw_claims = claims if isinstance(claims, bytes) else json.dumps(dict(claims)).encode()
-    signing_input = f"{encoded_header}.{b64url(raw_claims)}".encode("ascii")
-    if alg == "none":
-        signature = b""
-    elif alg.startswith("HS"):
-        assert isinstance(key, bytes)
-        signature = hmac.new(key, signing_input, getattr(hashlib, f"sha{alg[2:]}")).digest()
-    else:
-        assert isinstance(key, rsa.RSAPrivateKey)
-        digest = _HASHES[alg[2:]]()
-        pad = (
-            padding.PKCS1v15()
-            if alg.startswith("RS")
-            else padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
-        )
-        signature = key.sign(signing_input, pad, digest)
-    return f"{signing_input.decode('ascii')}.{b64url(signature)}"
-
-
-def _without_removed(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not REMOVE}
 
 
 @dataclass(frozen=True)
