@@ -25,6 +25,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from app.api import API_PREFIX, include_routers
+from app.auth import validity
+from app.auth.change_feed import RevocationFeed
+from app.auth.validity import ValidityCache
 from app.core.access_log import AccessLogMiddleware
 from app.core.body_limit import BodyLimitMiddleware, BodyRule
 from app.core.client_ip import IPNetwork, parse_trusted_proxies
@@ -77,6 +80,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.key_ring = KeyRing(settings)
         app.state.engine = engine or make_engine(settings)
         app.state.session_factory = make_session_factory(app.state.engine)
+        app.state.validity_cache = cache = ValidityCache(settings.AUTH_CACHE_SECONDS)
+        validity.install(app.state.session_factory, cache)
+        feed = _start_revocation_feed(settings, app.state.engine, cache)
         # Sync routes run in anyio's thread pool. With no more threads than pooled
         # connections, a burst queues for a thread instead of timing out on the pool.
         limiter = anyio.to_thread.current_default_thread_limiter()
@@ -91,6 +97,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         try:
             yield
         finally:
+            if feed is not None:
+                await anyio.to_thread.run_sync(feed.stop)
             if rate_limiter is not None:
                 await rate_limiter.close()
             verifier = getattr(app.state, "clerk_verifier", None)
@@ -115,6 +123,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     include_routers(app)
     _add_middleware(app, settings, trusted_proxies, rate_limiter)
     return app
+
+
+def _start_revocation_feed(
+    settings: Settings, engine: Engine, cache: ValidityCache
+) -> RevocationFeed | None:
+    """The validity cache needs PostgreSQL's LISTEN; elsewhere it stays inactive."""
+    if settings.AUTH_CACHE_SECONDS == 0 or engine.url.get_backend_name() != "postgresql":
+        return None
+    feed = RevocationFeed(engine, cache)
+    feed.start()
+    return feed
 
 
 def _make_rate_limiter(

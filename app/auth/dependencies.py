@@ -1,14 +1,22 @@
-"""CurrentUser: the dependency every protected route stands on."""
+"""The dependencies every protected route stands on.
+
+``require_user`` / ``CurrentPrincipal``: a valid access token whose user, version and Clerk
+session are live. ``CurrentUser``: the same, plus the caller's ``User`` row.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from app.auth import repository
+from app.auth.principal import Principal
+from app.auth.validity import ValidityCache
 from app.core.errors import Unauthorized
 from app.core.events import AUTH_TOKEN_REJECTED, security_event
 from app.core.request_context import set_user_id
@@ -52,21 +60,54 @@ async def get_access_claims(request: Request, credentials: BearerCredentials) ->
 AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
-def get_current_user(request: Request, claims: AccessClaimsDep, session: SessionDep) -> User:
-    user, revoked = repository.load_token_subject(session, uuid.UUID(claims.sub), claims.sid)
+def _revocation_reason(session: Session, user_id: uuid.UUID, claims: AccessClaims) -> str | None:
+    user, revoked = repository.load_token_subject(session, user_id, claims.sid)
     if user is None:
-        raise _reject("unknown_user")
+        return "unknown_user"
     if user.is_erased:
-        raise _reject("user_erased")
+        return "user_erased"
     if user.token_version != claims.ver:
-        raise _reject("revoked_version")
+        return "revoked_version"
     if revoked:
-        raise _reject("revoked_session")
-    request.state.user_id = str(user.id)
-    set_user_id(str(user.id))
+        return "revoked_session"
+    return None
+
+
+async def get_principal(
+    request: Request, claims: AccessClaimsDep, session: SessionDep
+) -> Principal:
+    """The caller, once the token's user, version and Clerk session are known to be live.
+
+    Async, and free of I/O when the validity cache vouches for the token (the common
+    case, see app/auth/validity.py); otherwise one query in the request's session, in a
+    worker thread.
+    """
+    user_id = uuid.UUID(claims.sub)
+    cache: ValidityCache | None = getattr(request.app.state, "validity_cache", None)
+    if cache is None or not cache.is_valid(user_id, claims.sid, claims.ver):
+        generation = cache.generation() if cache is not None else 0
+        reason = await anyio.to_thread.run_sync(_revocation_reason, session, user_id, claims)
+        if reason is not None:
+            raise _reject(reason)
+        if cache is not None:
+            cache.remember(generation, user_id, claims.sid, claims.ver)
+    request.state.user_id = claims.sub
+    set_user_id(claims.sub)
+    return Principal(id=user_id, sid=claims.sid, token_version=claims.ver)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+#: For router-level ``dependencies=[...]``: every route below is protected by default.
+require_user = Depends(get_principal)
+
+
+def get_current_user(principal: CurrentPrincipal, session: SessionDep) -> User:
+    """The caller's ``User`` row, for routes about the person rather than their recipes."""
+    user = repository.find_user(session, principal.id)
+    # Re-checked on the row itself: it may have changed since the principal was vouched for.
+    if user is None or user.is_erased or user.token_version != principal.token_version:
+        raise _reject("revoked_version")
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
-#: For router-level ``dependencies=[...]``: every route below is protected by default.
-require_user = Depends(get_current_user)

@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
+from app.auth import validity
 from app.auth.models import RevokedSession
 from app.users.models import User
 
@@ -24,10 +25,15 @@ def load_token_subject(session: Session, user_id: uuid.UUID, sid: str) -> tuple[
     return row[0], bool(row[1])
 
 
+def find_user(session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
+
+
 def revoke_session(session: Session, sid: str) -> None:
     if session.get(RevokedSession, sid) is None:
         session.add(RevokedSession(sid=sid))
         session.flush()
+    validity.note_revoked(session, sid=sid)
 
 
 def is_session_revoked(session: Session, sid: str) -> bool:

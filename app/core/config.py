@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     SECRET_KEY: SecretStr | None = None
     PREVIOUS_SECRET_KEYS: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1, le=24 * 60)
+    # How long a checked (user, session, version) stays trusted in memory; the revocation
+    # feed forgets entries sooner, the moment they are revoked. 0 checks the database on
+    # every request. PostgreSQL only (app/auth/validity.py).
+    AUTH_CACHE_SECONDS: int = Field(default=60, ge=0, le=600)
 
     # --- database ----------------------------------------------------------------
     DATABASE_URL: SecretStr | None = None
@@ -62,6 +66,8 @@ class Settings(BaseSettings):
     DB_POOL_RECYCLE: int = Field(default=240, ge=10, le=3600)
     DB_CONNECT_TIMEOUT: int = Field(default=5, ge=1, le=60)
     DB_STATEMENT_TIMEOUT_MS: int = Field(default=15000, ge=0, le=600000)
+    # A pooled connection idle for longer is pinged before use (0 = ping every checkout).
+    DB_PING_IDLE_SECONDS: float = Field(default=2.0, ge=0, le=300)
 
     # --- Clerk ---------------------------------------------------------------------
     CLERK_SECRET_KEY: SecretStr | None = None

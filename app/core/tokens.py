@@ -7,6 +7,7 @@ and after an emergency rotation (no previous keys) every old token is refused.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -25,6 +26,8 @@ ALGORITHM = "HS256"
 LEEWAY_SECONDS = 10
 MAX_TOKEN_BYTES = 4096
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "iat", "nbf", "exp", "jti", "typ", "sid", "ver")
+#: Tokens remembered as verified, per key ring (a few hundred bytes each).
+VERIFIED_CACHE_SIZE = 8192
 
 
 class InvalidAccessToken(Exception):
@@ -68,6 +71,13 @@ class KeyRing:
         self.current_key = keys[0]
         self._by_kid = {key_fingerprint(k): k for k in reversed(keys)}
         self.lifetime_seconds = settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60
+        # The same token arrives with every request of a session. Its signature and claims
+        # cannot change, and the ring's keys are fixed for the ring's life, so a token that
+        # verified once verifies again until it expires (checked on every call). Only
+        # successes are cached (lru_cache does not keep exceptions); a forged or altered
+        # token is a different string and is verified in full.
+        self.verified = functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)(
+            functools.partial(_verify_uncached, self))
 
     def key_for(self, kid: str) -> str | None:
         return self._by_kid.get(kid)
@@ -102,6 +112,14 @@ def verify_access_token(ring: KeyRing, token: str) -> AccessClaims:
     """Verify signature and claims; raise InvalidAccessToken with a reason code."""
     if len(token) > MAX_TOKEN_BYTES:
         raise InvalidAccessToken("too_large")
+    claims = ring.verified(token)
+    # What python-jose checks for exp, repeated because the verification may be cached.
+    if claims.exp < int(time.time()) - LEEWAY_SECONDS:
+        raise InvalidAccessToken("expired")
+    return claims
+
+
+def _verify_uncached(ring: KeyRing, token: str) -> AccessClaims:
     try:
         header = jwt.get_unverified_header(token)
     except (JOSEError, ValueError, TypeError, UnicodeError) as exc:

@@ -71,9 +71,18 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await _in_own_thread(_abandon, session)
+        await _end(_abandon, session)
         raise
-    await _in_own_thread(_finish, session)
+    await _end(_finish, session)
+
+
+async def _end(fn: Callable[[Session], None], session: Session) -> None:
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        await _in_own_thread(fn, session)
+    else:
+        # Never used (e.g. authentication answered from the validity cache): no
+        # connection to return, so nothing that blocks, and no thread hop for it.
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

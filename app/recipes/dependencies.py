@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from app.auth.dependencies import CurrentUser
+from app.auth.dependencies import CurrentPrincipal
 from app.db.session import SessionDep
 from app.recipes import repository
 from app.recipes.exceptions import RecipeNotFound
@@ -21,7 +21,7 @@ from app.recipes.models import Recipe
 RecipeId = Annotated[uuid.UUID, Path(description="The recipe's id (a UUID).")]
 
 
-def get_visible_recipe(recipe_id: RecipeId, user: CurrentUser, session: SessionDep) -> Recipe:
+def get_visible_recipe(recipe_id: RecipeId, user: CurrentPrincipal, session: SessionDep) -> Recipe:
     """The recipe row (no children loaded) if the caller owns it or it is public."""
     recipe = repository.find_visible(session, recipe_id, user.id)
     if recipe is None:
@@ -29,7 +29,7 @@ def get_visible_recipe(recipe_id: RecipeId, user: CurrentUser, session: SessionD
     return recipe
 
 
-def get_owned_recipe(recipe_id: RecipeId, user: CurrentUser, session: SessionDep) -> Recipe:
+def get_owned_recipe(recipe_id: RecipeId, user: CurrentPrincipal, session: SessionDep) -> Recipe:
     """The recipe row (no children loaded) if the caller owns it."""
     recipe = repository.find_owned(session, recipe_id, user.id)
     if recipe is None:

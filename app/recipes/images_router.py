@@ -18,7 +18,7 @@ from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
-from app.auth.dependencies import CurrentUser
+from app.auth.dependencies import CurrentPrincipal
 from app.core.config import Settings
 from app.core.errors import problem_responses
 from app.core.upload import read_multipart_file
@@ -109,7 +109,7 @@ def put_recipe_image(
     # OwnedRecipe comes first: a stranger's upload is refused (404) before it is read.
     recipe: OwnedRecipe,
     upload: ProcessedUpload,
-    user: CurrentUser,
+    user: CurrentPrincipal,
     session: SessionDep,
     request: Request,
     response: Response,
@@ -145,7 +145,7 @@ def put_recipe_image(
 )
 def get_recipe_image(
     recipe_id: RecipeId,
-    user: CurrentUser,
+    user: CurrentPrincipal,
     session: SessionDep,
     size: Annotated[Literal["thumb"] | None, Query()] = None,
     if_none_match: Annotated[str | None, Header(max_length=2048)] = None,
@@ -175,7 +175,9 @@ def get_recipe_image(
     responses=problem_responses(404),
     summary="Remove a recipe's image (204 also when there was none)",
 )
-def delete_recipe_image(recipe: OwnedRecipe, user: CurrentUser, session: SessionDep) -> Response:
+def delete_recipe_image(
+    recipe: OwnedRecipe, user: CurrentPrincipal, session: SessionDep
+) -> Response:
     service.remove_image(session, recipe.id, user.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
-from app.auth.dependencies import CurrentUser
+from app.auth.dependencies import CurrentPrincipal
 from app.core.errors import problem_responses
 from app.db.session import SessionDep
 from app.recipes import service
@@ -69,7 +69,7 @@ def _location(request: Request, recipe_id: object) -> str:
     summary="Create a recipe with its ingredients, steps and tags",
 )
 def create_recipe(
-    body: RecipeCreate, user: CurrentUser, session: SessionDep, request: Request,
+    body: RecipeCreate, user: CurrentPrincipal, session: SessionDep, request: Request,
     response: Response,
 ) -> RecipeRead:
     recipe = service.create_recipe(session, user, body)
@@ -80,7 +80,7 @@ def create_recipe(
 
 @router.get("/recipes", response_model=RecipePage, responses=problem_responses(400))
 def list_recipes(
-    params: ListParams, user: CurrentUser, session: SessionDep, request: Request
+    params: ListParams, user: CurrentPrincipal, session: SessionDep, request: Request
 ) -> Response:
     """The caller's recipes and public ones: filters, search, sort, keyset pages."""
     secret: str = request.app.state.key_ring.current_key
@@ -93,7 +93,7 @@ def list_recipes(
     responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
 def get_recipe(
-    recipe_id: RecipeId, user: CurrentUser, session: SessionDep,
+    recipe_id: RecipeId, user: CurrentPrincipal, session: SessionDep,
     servings: Servings = None, if_none_match: IfNoneMatch = None,
 ) -> Response:
     recipe = service.get_recipe(session, user, recipe_id)
@@ -110,7 +110,7 @@ def get_recipe(
     responses=problem_responses(400, 404, 412, 413),
 )
 def update_recipe(
-    recipe: OwnedRecipe, body: RecipeUpdate, user: CurrentUser, session: SessionDep,
+    recipe: OwnedRecipe, body: RecipeUpdate, user: CurrentPrincipal, session: SessionDep,
     response: Response, if_match: IfMatch = None,
 ) -> RecipeRead:
     """A partial update; a list that is given replaces the old one whole. Owner only."""
@@ -134,7 +134,9 @@ def delete_recipe(recipe: OwnedRecipe, session: SessionDep, if_match: IfMatch = 
     response_model=FavoriteState,
     responses=problem_responses(404),
 )
-def add_favorite(recipe: VisibleRecipe, user: CurrentUser, session: SessionDep) -> FavoriteState:
+def add_favorite(
+    recipe: VisibleRecipe, user: CurrentPrincipal, session: SessionDep
+) -> FavoriteState:
     """Idempotent: favouriting twice is the same as once."""
     return service.add_favorite(session, user, recipe)
 
@@ -145,13 +147,13 @@ def add_favorite(recipe: VisibleRecipe, user: CurrentUser, session: SessionDep) 
     responses=problem_responses(404),
 )
 def remove_favorite(
-    recipe_id: RecipeId, user: CurrentUser, session: SessionDep
+    recipe_id: RecipeId, user: CurrentPrincipal, session: SessionDep
 ) -> FavoriteState:
     """Idempotent: removing a favourite that is not there succeeds."""
     return service.remove_favorite(session, user, recipe_id)
 
 
 @router.get("/tags", response_model=TagList)
-def list_tags(user: CurrentUser, session: SessionDep) -> TagList:
+def list_tags(user: CurrentPrincipal, session: SessionDep) -> TagList:
     """The caller's own tags with how many of their recipes carry each."""
     return service.list_tags(session, user)

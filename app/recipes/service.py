@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
 from app.recipes import listing, repository
 from app.recipes.exceptions import RecipeChanged, RecipeNotFound, RelevanceNeedsQuery
 from app.recipes.models import Recipe, RecipeIngredient, RecipeStep, RecipeTag
@@ -41,7 +42,6 @@ from app.recipes.schemas import (
 )
 from app.recipes.search import parse_query, refresh_search_vectors
 from app.users import service as users_service
-from app.users.models import User
 
 SCALAR_FIELDS = (
     "title", "description", "servings", "prep_minutes", "cook_minutes", "cuisine",
@@ -113,7 +113,7 @@ def to_read(recipe: Recipe, servings: int | None = None) -> RecipeRead:
     )
 
 
-def get_recipe(session: Session, user: User, recipe_id: uuid.UUID) -> Recipe:
+def get_recipe(session: Session, user: Principal, recipe_id: uuid.UUID) -> Recipe:
     recipe = repository.load_detail(session, recipe_id, user.id)
     if recipe is None:
         raise RecipeNotFound()
@@ -124,9 +124,9 @@ def _ingredient_values(ingredient: IngredientIn) -> dict[str, Any]:
     return ingredient.model_dump()
 
 
-def create_recipe(session: Session, user: User, data: RecipeCreate) -> Recipe:
+def create_recipe(session: Session, user: Principal, data: RecipeCreate) -> Recipe:
     # An erasure racing this request must not leave a recipe behind for the tombstone.
-    users_service.guard_active_for_write(session, user)
+    users_service.guard_active_for_write(session, user.id)
     values = {name: getattr(data, name) for name in SCALAR_FIELDS}
     recipe = Recipe(
         owner_id=user.id, total_minutes=data.prep_minutes + data.cook_minutes, **values
@@ -144,7 +144,7 @@ def create_recipe(session: Session, user: User, data: RecipeCreate) -> Recipe:
 
 
 def update_recipe(
-    session: Session, user: User, recipe: Recipe, changes: RecipeUpdate, if_match: str | None
+    session: Session, user: Principal, recipe: Recipe, changes: RecipeUpdate, if_match: str | None
 ) -> Recipe:
     expected = _expected_version(recipe, if_match)
     given = changes.model_fields_set
@@ -181,7 +181,7 @@ def _normalised(values: list[str]) -> tuple[str, ...]:
     return tuple(sorted({" ".join(v.split()) for v in values if v.strip()}))
 
 
-def _list_query(user: User, params: RecipeListParams) -> listing.ListQuery:
+def _list_query(user: Principal, params: RecipeListParams) -> listing.ListQuery:
     terms = parse_query(params.q) if params.q else None
     if params.sort == "relevance" and terms is None:
         raise RelevanceNeedsQuery()
@@ -207,7 +207,7 @@ def _fingerprint(query: listing.ListQuery, q: str | None) -> str:
 
 
 def list_recipes(
-    session: Session, user: User, params: RecipeListParams, secret: str
+    session: Session, user: Principal, params: RecipeListParams, secret: str
 ) -> RecipePage:
     query = _list_query(user, params)
     fingerprint = _fingerprint(query, params.q)
@@ -245,7 +245,7 @@ def _summary(row: Any, tags: list[str]) -> RecipeSummary:
     )
 
 
-def list_tags(session: Session, user: User) -> TagList:
+def list_tags(session: Session, user: Principal) -> TagList:
     return TagList(
         items=[TagCount(tag=t, count=n) for t, n in repository.tag_counts(session, user.id)]
     )
@@ -254,14 +254,14 @@ def list_tags(session: Session, user: User) -> TagList:
 # --- favourites ----------------------------------------------------------------------------
 
 
-def add_favorite(session: Session, user: User, recipe: Recipe) -> FavoriteState:
-    users_service.guard_active_for_write(session, user)
+def add_favorite(session: Session, user: Principal, recipe: Recipe) -> FavoriteState:
+    users_service.guard_active_for_write(session, user.id)
     if not repository.add_favorite(session, user.id, recipe.id):
         raise RecipeNotFound()
     return FavoriteState(recipe_id=recipe.id, is_favorite=True)
 
 
-def remove_favorite(session: Session, user: User, recipe_id: uuid.UUID) -> FavoriteState:
+def remove_favorite(session: Session, user: Principal, recipe_id: uuid.UUID) -> FavoriteState:
     """Idempotent. A favourite of a recipe that has since turned private can still be
     removed; otherwise the recipe must be visible, like for PUT."""
     removed = repository.remove_favorite(session, user.id, recipe_id)

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.auth import validity
 from app.users.models import User
 
 
@@ -62,6 +63,7 @@ def bump_token_version(session: Session, user: User) -> None:
         .execution_options(synchronize_session=False)
     )
     session.refresh(user, ["token_version"])
+    validity.note_revoked(session, user_id=user.id)
 
 
 def is_erased_share_locked(session: Session, user_id: uuid.UUID) -> bool:

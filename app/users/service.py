@@ -55,9 +55,9 @@ def raise_erased() -> NoReturn:
     raise UserErased()
 
 
-def guard_active_for_write(session: Session, user: User) -> None:
-    """Call before attaching new rows to ``user``: refuses if erased meanwhile."""
-    if repository.is_erased_share_locked(session, user.id):
+def guard_active_for_write(session: Session, user_id: uuid.UUID) -> None:
+    """Call before attaching new rows to the user: refuses if erased meanwhile."""
+    if repository.is_erased_share_locked(session, user_id):
         raise_erased()
 
 
