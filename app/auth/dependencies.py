@@ -12,7 +12,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import repository
 from app.auth.principal import Principal
@@ -60,33 +60,37 @@ async def get_access_claims(request: Request, credentials: BearerCredentials) ->
 AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
-def _revocation_reason(session: Session, user_id: uuid.UUID, claims: AccessClaims) -> str | None:
-    user, revoked = repository.load_token_subject(session, user_id, claims.sid)
-    if user is None:
-        return "unknown_user"
-    if user.is_erased:
-        return "user_erased"
-    if user.token_version != claims.ver:
-        return "revoked_version"
-    if revoked:
-        return "revoked_session"
-    return None
+def _revocation_reason(
+    factory: sessionmaker[Session], user_id: uuid.UUID, claims: AccessClaims
+) -> str | None:
+    # A read-only session of its own, ended before the route's unit of work begins: a
+    # route that needs no database (or a cached token) then opens no session at all.
+    with factory() as session:
+        user, revoked = repository.load_token_subject(session, user_id, claims.sid)
+        if user is None:
+            return "unknown_user"
+        if user.is_erased:
+            return "user_erased"
+        if user.token_version != claims.ver:
+            return "revoked_version"
+        if revoked:
+            return "revoked_session"
+        return None
 
 
-async def get_principal(
-    request: Request, claims: AccessClaimsDep, session: SessionDep
-) -> Principal:
+async def get_principal(request: Request, claims: AccessClaimsDep) -> Principal:
     """The caller, once the token's user, version and Clerk session are known to be live.
 
     Async, and free of I/O when the validity cache vouches for the token (the common
-    case, see app/auth/validity.py); otherwise one query in the request's session, in a
-    worker thread.
+    case, see app/auth/validity.py); otherwise one query, in a worker thread.
     """
     user_id = uuid.UUID(claims.sub)
-    cache: ValidityCache | None = getattr(request.app.state, "validity_cache", None)
+    state = request.app.state
+    cache: ValidityCache | None = getattr(state, "validity_cache", None)
     if cache is None or not cache.is_valid(user_id, claims.sid, claims.ver):
         generation = cache.generation() if cache is not None else 0
-        reason = await anyio.to_thread.run_sync(_revocation_reason, session, user_id, claims)
+        reason = await anyio.to_thread.run_sync(
+            _revocation_reason, state.session_factory, user_id, claims)
         if reason is not None:
             raise _reject(reason)
         if cache is not None:
