@@ -13,6 +13,7 @@ import logging
 import os
 import select
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -23,23 +24,27 @@ from app.auth.validity import ValidityCache
 logger = logging.getLogger("homechef.auth")
 
 CHANNEL = "homechef_auth"  # the triggers of migration 0002 notify it
+_FIRST_RETRY = 0.1  # seconds; doubled on each failed attempt up to max_backoff_seconds
 
 
 class RevocationFeed:
     def __init__(
         self, engine: Engine, cache: ValidityCache, *, poll_seconds: float = 1.0,
-        heartbeat_seconds: float = 5.0, max_backoff_seconds: float = 5.0,
+        heartbeat_seconds: float = 2.0, max_backoff_seconds: float = 5.0,
     ) -> None:
         self._engine = engine
         self._cache = cache
         self._poll = poll_seconds
         self._heartbeat = heartbeat_seconds
+        # Trust lasts three heartbeats: one late heartbeat is not an outage.
+        self._lease_seconds = 3 * heartbeat_seconds
         self._max_backoff = max_backoff_seconds
         self._stop = threading.Event()
         # Written to by stop(), so a feed waiting in select() wakes at once.
         self._wake_read, self._wake_write = os.pipe()
         self._thread = threading.Thread(target=self._run, name="revocation-feed", daemon=True)
         self._connection: Any = None
+        self._listened = False
 
     def start(self) -> None:
         self._thread.start()
@@ -53,11 +58,11 @@ class RevocationFeed:
             os.close(fd)
 
     def _run(self) -> None:
-        backoff = 0.1
+        backoff = _FIRST_RETRY
         while not self._stop.is_set():
+            self._listened = False
             try:
                 self._listen()
-                backoff = 0.1
             except Exception as exc:
                 self._cache.deactivate()
                 # The class name only: a driver message can quote the connection string.
@@ -67,38 +72,47 @@ class RevocationFeed:
                 )
             finally:
                 self._close()
+            if self._listened:
+                # The backoff is for a database that stays away, not for one blip after
+                # hours of listening.
+                backoff = _FIRST_RETRY
             self._stop.wait(backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
     def _listen(self) -> None:
-        self._connection = self._engine.raw_connection()
-        self._connection.detach()  # closing it later closes the connection for good
-        dbapi = self._connection.dbapi_connection
+        fairy = self._engine.raw_connection()
+        # Detached: the pool forgets it, and it is closed directly (_close), never reset
+        # through the pool (a rollback on a dead connection would log a traceback).
+        fairy.detach()
+        self._connection = dbapi = fairy.dbapi_connection
         dbapi.autocommit = True
         with dbapi.cursor() as cursor:
             cursor.execute(f"LISTEN {CHANNEL}")
-        self._cache.activate()
+        lease = self._lease_seconds
+        self._cache.activate(lease)
+        self._listened = True
         logger.info("revocation feed listening", extra={"event": "auth.revocation_feed_up"})
-        idle = 0.0
+        next_beat = time.monotonic() + self._heartbeat
         while not self._stop.is_set():
-            readable, _, _ = select.select([dbapi, self._wake_read], [], [], self._poll)
+            wait = max(0.0, min(self._poll, next_beat - time.monotonic()))
+            readable, _, _ = select.select([dbapi, self._wake_read], [], [], wait)
             if self._wake_read in readable:
                 return
             if readable:
-                idle = 0.0
                 dbapi.poll()
-                while dbapi.notifies:
-                    self._apply(dbapi.notifies.pop(0).payload)
-                continue
-            idle += self._poll
-            if idle >= self._heartbeat:
-                # A silent connection may be a dead one: prove it still answers.
-                idle = 0.0
+                self._drain(dbapi)
+            if time.monotonic() >= next_beat:
+                # A silent connection may be a dead one: prove it still answers. If this
+                # blocks (a peer that stopped answering), the cache's lease runs out.
                 with dbapi.cursor() as cursor:
                     cursor.execute("SELECT 1")
-                dbapi.poll()
-                while dbapi.notifies:
-                    self._apply(dbapi.notifies.pop(0).payload)
+                self._drain(dbapi)
+                self._cache.renew(lease)
+                next_beat = time.monotonic() + self._heartbeat
+
+    def _drain(self, dbapi: Any) -> None:
+        while dbapi.notifies:
+            self._apply(dbapi.notifies.pop(0).payload)
 
     def _apply(self, payload: str) -> None:
         kind, _, value = payload.partition(":")

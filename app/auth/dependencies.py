@@ -24,12 +24,6 @@ from app.core.tokens import AccessClaims, InvalidAccessToken, KeyRing, verify_ac
 from app.db.session import SessionDep
 from app.users.models import User
 
-# auto_error=False: a missing header must become our 401 problem body, not FastAPI's 403.
-bearer_scheme = HTTPBearer(
-    auto_error=False, description="Internal access token from POST /api/v1/auth/token"
-)
-BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
-
 
 def _reject(reason: str) -> Unauthorized:
     security_event(AUTH_TOKEN_REJECTED, reason=reason, token_kind="internal")  # noqa: S106
@@ -42,10 +36,9 @@ def has_several_authorization_headers(request: Request) -> bool:
     return len(request.headers.getlist("authorization")) > 1
 
 
-async def get_access_claims(request: Request, credentials: BearerCredentials) -> AccessClaims:
-    # Async on purpose: it is pure CPU (an HS256 check, ~0.1 ms) with no I/O, and a sync
-    # dependency costs a thread-pool round trip per request (~0.7 ms of CPU under load,
-    # measured with bench/costs.py), more than the verification itself.
+def _verified_claims(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> AccessClaims:
     if has_several_authorization_headers(request):
         raise _reject("duplicate_header")
     if credentials is None or not credentials.credentials:
@@ -55,9 +48,6 @@ async def get_access_claims(request: Request, credentials: BearerCredentials) ->
         return verify_access_token(ring, credentials.credentials)
     except InvalidAccessToken as exc:
         raise _reject(exc.reason) from None
-
-
-AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
 def _revocation_reason(
@@ -78,31 +68,47 @@ def _revocation_reason(
         return None
 
 
-async def get_principal(request: Request, claims: AccessClaimsDep) -> Principal:
-    """The caller, once the token's user, version and Clerk session are known to be live.
+class AccessTokenBearer(HTTPBearer):
+    """The bearer scheme of every protected route, and the check behind it.
 
-    Async, and free of I/O when the validity cache vouches for the token (the common
-    case, see app/auth/validity.py); otherwise one query, in a worker thread.
+    An ``HTTPBearer`` so that OpenAPI documents the scheme on each operation (and the
+    route-protection tests read it there), extended to return the verified caller: one
+    dependency instead of a chain, since every level of FastAPI's dependency solving costs
+    CPU on every request (bench/costs.py).
+
+    Async on purpose: the HS256 check is pure CPU, and when the validity cache vouches
+    for the token (the common case, app/auth/validity.py) there is no I/O at all; a sync
+    dependency would cost a thread-pool round trip per request. Otherwise one query, in a
+    worker thread.
     """
-    user_id = uuid.UUID(claims.sub)
-    state = request.app.state
-    cache: ValidityCache | None = getattr(state, "validity_cache", None)
-    if cache is None or not cache.is_valid(user_id, claims.sid, claims.ver):
-        generation = cache.generation() if cache is not None else 0
-        reason = await anyio.to_thread.run_sync(
-            _revocation_reason, state.session_factory, user_id, claims)
-        if reason is not None:
-            raise _reject(reason)
-        if cache is not None:
-            cache.remember(generation, user_id, claims.sid, claims.ver)
-    request.state.user_id = claims.sub
-    set_user_id(claims.sub)
-    return Principal(id=user_id, sid=claims.sid, token_version=claims.ver)
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        credentials = await super().__call__(request)
+        claims = _verified_claims(request, credentials)
+        user_id = uuid.UUID(claims.sub)
+        state = request.app.state
+        cache: ValidityCache | None = getattr(state, "validity_cache", None)
+        if cache is None or not cache.is_valid(user_id, claims.sid, claims.ver):
+            generation = cache.generation() if cache is not None else 0
+            reason = await anyio.to_thread.run_sync(
+                _revocation_reason, state.session_factory, user_id, claims)
+            if reason is not None:
+                raise _reject(reason)
+            if cache is not None:
+                cache.remember(generation, user_id, claims.sid, claims.ver)
+        request.state.user_id = claims.sub
+        set_user_id(claims.sub)
+        return Principal(id=user_id, sid=claims.sid, token_version=claims.ver)
 
 
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+# auto_error=False: a missing header must become our 401 problem body, not FastAPI's 403.
+bearer_scheme = get_principal = AccessTokenBearer(
+    auto_error=False, description="Internal access token from POST /api/v1/auth/token",
+    scheme_name="HTTPBearer",
+)
+CurrentPrincipal = Annotated[Principal, Depends(bearer_scheme)]
 #: For router-level ``dependencies=[...]``: every route below is protected by default.
-require_user = Depends(get_principal)
+require_user = Depends(bearer_scheme)
 
 
 def get_current_user(principal: CurrentPrincipal, session: SessionDep) -> User:

@@ -7,11 +7,13 @@ the authentication overhead bench/costs.py measured). This cache answers "still 
 from memory, and is only trusted while it cannot be stale:
 
 * It is **active** only while the revocation feed (``change_feed.py``) holds a live
-  ``LISTEN`` on PostgreSQL. Triggers (migration 0002) notify every change of a user's
-  token version, erasure or deletion, every revoked session and every TRUNCATE; the feed
-  forgets what they name. When the feed's connection is lost, the cache is emptied and
-  bypassed until the feed listens again, so a missed notification can never leave a
-  revoked token working.
+  ``LISTEN`` on PostgreSQL, and only for a short lease that the feed renews after each
+  heartbeat: a feed stuck on a connection that stopped answering (no error, no data)
+  stops being trusted when its lease runs out. Triggers (migration 0002) notify every
+  change of a user's token version, erasure or deletion, every revoked session and every
+  TRUNCATE; the feed forgets what they name. When the feed's connection is lost, the
+  cache is emptied and bypassed until the feed listens again, so a missed notification
+  can never leave a revoked token working.
 * A commit in this process that revoked something forgets it synchronously, before the
   response is sent (``note_revoked`` + ``install``), so a client never sees its own
   logout ignored by the same worker.
@@ -50,6 +52,7 @@ class ValidityCache:
         self._by_sid: dict[str, set[Key]] = {}
         self._generation = 0
         self._active = False
+        self._lease_until = float("inf")
 
     @property
     def active(self) -> bool:
@@ -70,7 +73,10 @@ class ValidityCache:
             expires = self._expires.get(key)
             if expires is None:
                 return False
-            if expires <= self._clock():
+            now = self._clock()
+            if now >= self._lease_until:
+                return False
+            if expires <= now:
                 self._drop(key)
                 return False
             return True
@@ -84,6 +90,8 @@ class ValidityCache:
         with self._lock:
             # Anything forgotten (or a feed outage) since the read began may concern it.
             if not self._active or generation != self._generation:
+                return
+            if self._clock() >= self._lease_until:
                 return
             if key not in self._expires and len(self._expires) >= self.max_entries:
                 self._drop(next(iter(self._expires)))  # the oldest insertion
@@ -110,12 +118,28 @@ class ValidityCache:
             self._generation += 1
             self._clear()
 
-    def activate(self) -> None:
-        """The feed listens now: start trusting (and filling) the cache, from empty."""
+    def activate(self, lease_seconds: float | None = None) -> None:
+        """The feed listens now: start trusting (and filling) the cache, from empty.
+
+        With ``lease_seconds``, trust lapses unless ``renew`` is called within it.
+        """
         with self._lock:
             self._generation += 1
             self._clear()
             self._active = True
+            self._lease_until = (float("inf") if lease_seconds is None
+                                 else self._clock() + lease_seconds)
+
+    def renew(self, lease_seconds: float) -> None:
+        """The feed proved its connection alive and has applied every notification
+        received so far. After a lapse, what was remembered may have missed one: start
+        from empty."""
+        with self._lock:
+            now = self._clock()
+            if now >= self._lease_until:
+                self._generation += 1
+                self._clear()
+            self._lease_until = now + lease_seconds
 
     def deactivate(self) -> None:
         """The feed is down: notifications may be missed, so trust nothing remembered."""
