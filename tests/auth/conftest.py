@@ -1,5 +1,6 @@
-"""Fixtures for the auth tests: a loopback fake Clerk, apps wired to it, and a bare
-ClerkVerifier for the test_clerk_*.py files."""
+"""Fixtures for the auth tests: a loopback fake Clerk, apps wired to it, a bare
+ClerkVerifier for the test_clerk_*.py files, and a started app plus plain SQL for the
+test_revocation_feed*.py files."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import psycopg2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,6 +16,7 @@ from app.auth.clerk import ClerkVerifier
 from app.auth.dependencies import CurrentUser
 from app.core.config import Settings
 from tests.auth import clerk_support
+from tests.auth.feed_support import PRINCIPAL_URL, Sql, cache_of, principal_probe, wait_until
 from tests.auth.support import PROBE_URL
 from tests.fakes.clerk import FakeClerk
 
@@ -141,3 +144,39 @@ def verifier(clerk: FakeClerk, make_verifier: Any) -> ClerkVerifier:
     return make_verifier(
         clerk_support.make_settings(CLERK_JWKS_URL=clerk.jwks_url, CLERK_ISSUER=clerk.issuer)
     )
+
+
+# --- the revocation feed tests (tests/auth/test_revocation_feed*.py) ----------------------------
+
+
+@pytest.fixture
+def start(make_client: Callable[..., TestClient], make_settings: Callable[..., Settings]):
+    """A started app with the principal probe; by default waits for its feed to listen."""
+
+    def factory(*, wait_active: bool = True, **overrides: Any) -> TestClient:
+        client = make_client(make_settings(**overrides))
+        client.app.add_api_route(  # type: ignore[attr-defined]
+            PRINCIPAL_URL, principal_probe, methods=["GET"])
+        if wait_active:
+            wait_until(lambda: cache_of(client).active, 5.0, "the revocation feed listening")
+        return client
+
+    return factory
+
+
+@pytest.fixture
+def sql(pg_url: str) -> Iterator[Sql]:
+    """Plain SQL on a connection of its own, autocommit: an operator at psql, or any other
+    process writing to the same database."""
+    conn = psycopg2.connect(pg_url, connect_timeout=5)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '5s'")  # a mistake fails, it does not hang
+
+    def run(statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with conn.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall() if cursor.description else []
+
+    yield run
+    conn.close()

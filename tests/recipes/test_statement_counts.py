@@ -30,7 +30,7 @@ def counting(engine: Engine) -> Iterator[list[str]]:
 
 def statements_for(client, engine: Engine, url: str, headers, **params: Any) -> int:
     """Statements the route ran. The token check is left out: it is one query, or none
-    when the validity cache vouches for the token (tests/auth/test_validity_cache.py)."""
+    when the validity cache vouches for the token (tests/auth/test_revocation_feed.py)."""
     with counting(engine) as statements:
         response = client.get(url, params=params, headers=headers)
     assert response.status_code == 200, response.text
