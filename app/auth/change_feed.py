@@ -87,6 +87,8 @@ class RevocationFeed:
         self._connection = dbapi = fairy.dbapi_connection
         dbapi.autocommit = True
         with dbapi.cursor() as cursor:
+            # Its own name in pg_stat_activity, so operators (and tests) can tell it apart.
+            cursor.execute("SET application_name = 'homechef-api-revocation-feed'")
             cursor.execute(f"LISTEN {CHANNEL}")
         lease = self._lease_seconds
         self._cache.activate(lease)

@@ -25,6 +25,7 @@ Only "valid" is remembered; refusals always go to the database.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import uuid
@@ -95,7 +96,9 @@ class ValidityCache:
                 return
             if key not in self._expires and len(self._expires) >= self.max_entries:
                 self._drop(next(iter(self._expires)))  # the oldest insertion
-            self._expires[key] = self._clock() + self.ttl
+            # Jittered, so users first seen together (a deploy, a benchmark's warm-up) are
+            # not all re-checked in the same second.
+            self._expires[key] = self._clock() + self.ttl * random.uniform(0.8, 1.0)  # noqa: S311
             self._by_user.setdefault(user_id, set()).add(key)
             self._by_sid.setdefault(sid, set()).add(key)
 

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # How long a checked (user, session, version) stays trusted in memory; the revocation
     # feed forgets entries sooner, the moment they are revoked. 0 checks the database on
     # every request. PostgreSQL only (app/auth/validity.py).
-    AUTH_CACHE_SECONDS: int = Field(default=60, ge=0, le=600)
+    AUTH_CACHE_SECONDS: int = Field(default=300, ge=0, le=3600)
 
     # --- database ----------------------------------------------------------------
     DATABASE_URL: SecretStr | None = None

@@ -96,12 +96,12 @@ def get_recipe(
     recipe_id: RecipeId, user: CurrentPrincipal, session: SessionDep,
     servings: Servings = None, if_none_match: IfNoneMatch = None,
 ) -> Response:
-    recipe = service.get_recipe(session, user, recipe_id)
+    recipe = service.get_recipe_detail(session, user, recipe_id)
     etag = service.recipe_etag(recipe, servings)
     headers = {"ETag": etag, "Cache-Control": _PRIVATE_REVALIDATE, "Vary": "Authorization"}
     if if_none_match is not None and service.etag_matches(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return _json(service.to_read(recipe, servings), headers)
+    return _json(service.detail_to_read(recipe, servings), headers)
 
 
 @router.patch(

@@ -25,6 +25,7 @@ from app.recipes.pagination import (
     encode_cursor,
     query_fingerprint,
 )
+from app.recipes.repository import RecipeDetail
 from app.recipes.scaling import display_quantity
 from app.recipes.schemas import (
     FavoriteState,
@@ -57,7 +58,7 @@ SORT_KEY_TYPES: dict[str, type] = {
 # --- ETags and preconditions ----------------------------------------------------------
 
 
-def recipe_etag(recipe: Recipe, servings: int | None = None) -> str:
+def recipe_etag(recipe: Recipe | RecipeDetail, servings: int | None = None) -> str:
     """A strong ETag of one representation: the recipe's version (and image), plus the
     servings it was scaled to, since a scaled recipe is a different representation."""
     basis = f"{recipe.id}:{recipe.version}:{recipe.image_sha256 or ''}:{servings or ''}"
@@ -89,6 +90,10 @@ def _expected_version(recipe: Recipe, if_match: str | None) -> int | None:
 
 def to_read(recipe: Recipe, servings: int | None = None) -> RecipeRead:
     """The full representation; quantities scaled when ``servings`` differs."""
+    return detail_to_read(repository.detail_of(recipe), servings)
+
+
+def detail_to_read(recipe: RecipeDetail, servings: int | None = None) -> RecipeRead:
     scaled = servings is not None and servings != recipe.servings
     return RecipeRead(
         id=recipe.id, owner_id=recipe.owner_id, title=recipe.title,
@@ -98,19 +103,26 @@ def to_read(recipe: Recipe, servings: int | None = None) -> RecipeRead:
         prep_minutes=recipe.prep_minutes, cook_minutes=recipe.cook_minutes,
         total_minutes=recipe.total_minutes, cuisine=recipe.cuisine,
         source_url=recipe.source_url, visibility=recipe.visibility,  # type: ignore[arg-type]
-        # Sorted like a fresh load (relationship order), so POST and GET bodies agree.
-        tags=sorted(t.tag for t in recipe.tags),
+        tags=recipe.tag_names,
         ingredients=[
             IngredientOut(
-                quantity=display_quantity(i.quantity, recipe.servings, servings),
-                unit=i.unit, name=i.name, note=i.note,
+                quantity=display_quantity(quantity, recipe.servings, servings),
+                unit=unit, name=name, note=note,
             )
-            for i in recipe.ingredients
+            for quantity, unit, name, note in recipe.ingredient_rows
         ],
-        steps=[StepOut(text=s.text) for s in recipe.steps],
+        steps=[StepOut(text=text) for text in recipe.step_texts],
         has_image=recipe.image_sha256 is not None, version=recipe.version,
         created_at=recipe.created_at, updated_at=recipe.updated_at,
     )
+
+
+def get_recipe_detail(session: Session, user: Principal, recipe_id: uuid.UUID) -> RecipeDetail:
+    """What GET shows (no ORM objects; see repository.RecipeDetail)."""
+    detail = repository.read_detail(session, recipe_id, user.id)
+    if detail is None:
+        raise RecipeNotFound()
+    return detail
 
 
 def get_recipe(session: Session, user: Principal, recipe_id: uuid.UUID) -> Recipe:
