@@ -24,6 +24,7 @@ from app.auth.validity import ValidityCache
 logger = logging.getLogger("homechef.auth")
 
 CHANNEL = "homechef_auth"  # the triggers of migration 0002 notify it
+_BEAT = "beat"  # payload prefix of the feed's own heartbeats
 _FIRST_RETRY = 0.1  # seconds; doubled on each failed attempt up to max_backoff_seconds
 
 
@@ -45,6 +46,7 @@ class RevocationFeed:
         self._thread = threading.Thread(target=self._run, name="revocation-feed", daemon=True)
         self._connection: Any = None
         self._listened = False
+        self._beat = ""
 
     def start(self) -> None:
         self._thread.start()
@@ -90,10 +92,8 @@ class RevocationFeed:
             # Its own name in pg_stat_activity, so operators (and tests) can tell it apart.
             cursor.execute("SET application_name = 'homechef-api-revocation-feed'")
             cursor.execute(f"LISTEN {CHANNEL}")
-        lease = self._lease_seconds
-        self._cache.activate(lease)
-        self._listened = True
-        logger.info("revocation feed listening", extra={"event": "auth.revocation_feed_up"})
+        # Trust starts with the first heartbeat that comes back (_apply), not with LISTEN.
+        self._send_heartbeat(dbapi)
         next_beat = time.monotonic() + self._heartbeat
         while not self._stop.is_set():
             wait = max(0.0, min(self._poll, next_beat - time.monotonic()))
@@ -104,13 +104,21 @@ class RevocationFeed:
                 dbapi.poll()
                 self._drain(dbapi)
             if time.monotonic() >= next_beat:
-                # A silent connection may be a dead one: prove it still answers. If this
-                # blocks (a peer that stopped answering), the cache's lease runs out.
-                with dbapi.cursor() as cursor:
-                    cursor.execute("SELECT 1")
-                self._drain(dbapi)
-                self._cache.renew(lease)
+                self._send_heartbeat(dbapi)
                 next_beat = time.monotonic() + self._heartbeat
+
+    def _send_heartbeat(self, dbapi: Any) -> None:
+        """NOTIFY ourselves; the lease is renewed only when it comes back.
+
+        An echo proves the whole path a revocation takes: the connection answers (if
+        this blocks on a peer that stopped answering, the lease runs out), and
+        notifications really reach this session (behind a transaction-mode pooler such
+        as Neon's "-pooler" endpoint they do not, and the cache then never turns on).
+        """
+        self._beat = uuid.uuid4().hex
+        with dbapi.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{_BEAT}:{self._beat}"))
+        self._drain(dbapi)
 
     def _drain(self, dbapi: Any) -> None:
         while dbapi.notifies:
@@ -118,7 +126,10 @@ class RevocationFeed:
 
     def _apply(self, payload: str) -> None:
         kind, _, value = payload.partition(":")
-        if kind == "u":
+        if kind == _BEAT:
+            if value == self._beat:  # other processes' heartbeats are not ours
+                self._heard_heartbeat()
+        elif kind == "u":
             try:
                 self._cache.forget_user(uuid.UUID(value))
             except ValueError:
@@ -127,6 +138,14 @@ class RevocationFeed:
             self._cache.forget_session(value)
         else:
             self._cache.forget_all()
+
+    def _heard_heartbeat(self) -> None:
+        if self._listened:
+            self._cache.renew(self._lease_seconds)
+            return
+        self._cache.activate(self._lease_seconds)
+        self._listened = True
+        logger.info("revocation feed listening", extra={"event": "auth.revocation_feed_up"})
 
     def _close(self) -> None:
         connection, self._connection = self._connection, None

@@ -108,11 +108,11 @@ Sql = Callable[..., list[tuple[Any, ...]]]
 
 
 def listening_backends(sql: Sql) -> list[int]:
-    """Backends of this database whose last statement was the feed's LISTEN (the test
-    databases are private to this pytest process). The feed's first heartbeat (after
-    2 s) replaces that text, so the tests look right after the feed (re)connects."""
+    """The feed's backends on this database (the test databases are private to this
+    pytest process), found by the application_name the feed sets for itself."""
     rows = sql("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-               "AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%%'")
+               "AND pid <> pg_backend_pid() "
+               "AND application_name = 'homechef-api-revocation-feed'")
     return [pid for (pid,) in rows]
 
 
