@@ -57,6 +57,7 @@ def _secret_values(settings: Settings) -> list[str | None]:
     for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET):
         values.append(secret.get_secret_value() if secret else None)
     values.append(settings.database_url.password)
+    values.append(settings.database_listen_url.password)
     values.append(urlsplit(settings.RATE_LIMIT_STORAGE_URL.get_secret_value()).password)
     return values
 
@@ -131,7 +132,10 @@ def _start_revocation_feed(
     """The validity cache needs PostgreSQL's LISTEN; elsewhere it stays inactive."""
     if settings.AUTH_CACHE_SECONDS == 0 or engine.url.get_backend_name() != "postgresql":
         return None
-    feed = RevocationFeed(engine, cache)
+    listen_engine = engine
+    if settings.DATABASE_LISTEN_URL is not None:
+        listen_engine = make_engine(settings, settings.database_listen_url)
+    feed = RevocationFeed(listen_engine, cache, owns_engine=listen_engine is not engine)
     feed.start()
     return feed
 

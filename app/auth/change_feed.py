@@ -32,8 +32,10 @@ class RevocationFeed:
     def __init__(
         self, engine: Engine, cache: ValidityCache, *, poll_seconds: float = 1.0,
         heartbeat_seconds: float = 2.0, max_backoff_seconds: float = 5.0,
+        owns_engine: bool = False,
     ) -> None:
         self._engine = engine
+        self._owns_engine = owns_engine
         self._cache = cache
         self._poll = poll_seconds
         self._heartbeat = heartbeat_seconds
@@ -56,6 +58,8 @@ class RevocationFeed:
         os.write(self._wake_write, b"x")
         self._thread.join(timeout)
         self._cache.deactivate()
+        if self._owns_engine:
+            self._engine.dispose()
         for fd in (self._wake_read, self._wake_write):
             os.close(fd)
 

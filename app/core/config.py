@@ -59,6 +59,9 @@ class Settings(BaseSettings):
 
     # --- database ----------------------------------------------------------------
     DATABASE_URL: SecretStr | None = None
+    # Where the revocation feed LISTENs. Unset: DATABASE_URL. A transaction-mode pooler
+    # (Neon's "-pooler" host) does not deliver notifications; give the direct host here.
+    DATABASE_LISTEN_URL: SecretStr | None = None
     DB_POOL_SIZE: int = Field(default=10, ge=1, le=100)
     DB_MAX_OVERFLOW: int = Field(default=20, ge=0, le=200)
     DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0, le=120)
@@ -125,6 +128,7 @@ class Settings(BaseSettings):
     @field_validator(
         "SECRET_KEY",
         "DATABASE_URL",
+        "DATABASE_LISTEN_URL",
         "CLERK_SECRET_KEY",
         "CLERK_WEBHOOK_SECRET",
         "CLERK_PUBLISHABLE_KEY",
@@ -169,6 +173,12 @@ class Settings(BaseSettings):
         """
         raw = self.DATABASE_URL.get_secret_value() if self.DATABASE_URL else SQLITE_DEFAULT_URL
         return normalize_database_url(raw)
+
+    @property
+    def database_listen_url(self) -> URL:
+        if self.DATABASE_LISTEN_URL is None:
+            return self.database_url
+        return normalize_database_url(self.DATABASE_LISTEN_URL.get_secret_value())
 
     @property
     def database_is_default(self) -> bool:

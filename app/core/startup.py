@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 if __name__ == "__main__" and __package__ in (None, ""):
     # Allow `python app/core/startup.py` from the project root.
@@ -24,6 +24,9 @@ if __name__ == "__main__" and __package__ in (None, ""):
 
 from app.core.config import Settings
 from app.core.secret_key import assess_secret_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 logger = logging.getLogger("homechef.startup")
 
@@ -87,15 +90,23 @@ def _key_findings(settings: Settings) -> list[Finding]:
 
 
 def _database_findings(settings: Settings) -> list[Finding]:
-    url = settings.database_url
+    findings = _database_url_findings(settings, "DATABASE_URL", settings.database_url)
+    if settings.DATABASE_LISTEN_URL is not None:
+        findings += _database_url_findings(
+            settings, "DATABASE_LISTEN_URL", settings.database_listen_url)
+    return findings
+
+
+def _database_url_findings(settings: Settings, name: str, url: URL) -> list[Finding]:
     if url.get_backend_name() != "postgresql":
-        found = "unset (SQLite default)" if settings.database_is_default else url.get_backend_name()
+        found = ("unset (SQLite default)" if name == "DATABASE_URL" and settings.database_is_default
+                 else url.get_backend_name())
         return [
             Finding(
                 "error",
                 "database.not_postgresql",
-                f"{settings.ENVIRONMENT} requires PostgreSQL; DATABASE_URL is {found}.",
-                "Set DATABASE_URL=postgresql://USER:PASSWORD@HOST/DB?sslmode=require.",
+                f"{settings.ENVIRONMENT} requires PostgreSQL; {name} is {found}.",
+                f"Set {name}=postgresql://USER:PASSWORD@HOST/DB?sslmode=require.",
             )
         ]
     sslmode = url.query.get("sslmode")
@@ -104,9 +115,9 @@ def _database_findings(settings: Settings) -> list[Finding]:
             Finding(
                 "error",
                 "database.ssl_required",
-                f"DATABASE_URL must use sslmode=require, verify-ca or verify-full in "
+                f"{name} must use sslmode=require, verify-ca or verify-full in "
                 f"{settings.ENVIRONMENT} (found {sslmode or 'none'}).",
-                "Append ?sslmode=require (or verify-full with sslrootcert) to DATABASE_URL.",
+                f"Append ?sslmode=require (or verify-full with sslrootcert) to {name}.",
             )
         ]
     return []
