@@ -74,6 +74,11 @@ def measure(
 ) -> list[Row]:
     rows = []
     with httpx.Client(timeout=10) as client:
+        # Steady state: each token checked once against the database, as a signed-in user's
+        # first request does; afterwards the validity cache vouches for it (every
+        # AUTH_CACHE_SECONDS it is checked again). Both workers see every token.
+        run_wrk(project, sets["list"](False), connections=8, seconds=warmup * 4,
+                threads=threads)
         for endpoint in endpoints:
             project_reqs = sets[endpoint](False)
             reference_reqs = sets[endpoint](True) if endpoint in READS else None
