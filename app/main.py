@@ -135,7 +135,8 @@ def _start_revocation_feed(
     listen_engine = engine
     if settings.DATABASE_LISTEN_URL is not None:
         listen_engine = make_engine(settings, settings.database_listen_url)
-    feed = RevocationFeed(listen_engine, cache, owns_engine=listen_engine is not engine)
+    feed = RevocationFeed(listen_engine, cache, owns_engine=listen_engine is not engine,
+                          notify_engine=engine)
     feed.start()
     return feed
 

@@ -32,9 +32,11 @@ class RevocationFeed:
     def __init__(
         self, engine: Engine, cache: ValidityCache, *, poll_seconds: float = 1.0,
         heartbeat_seconds: float = 2.0, max_backoff_seconds: float = 5.0,
-        owns_engine: bool = False,
+        owns_engine: bool = False, notify_engine: Engine | None = None,
     ) -> None:
         self._engine = engine
+        # Heartbeats are sent through this one (the app's pool); default: ``engine``.
+        self._notify_engine = notify_engine or engine
         self._owns_engine = owns_engine
         self._cache = cache
         self._poll = poll_seconds
@@ -112,16 +114,27 @@ class RevocationFeed:
                 next_beat = time.monotonic() + self._heartbeat
 
     def _send_heartbeat(self, dbapi: Any) -> None:
-        """NOTIFY ourselves; the lease is renewed only when it comes back.
+        """NOTIFY from another connection; the lease is renewed only when it arrives here.
 
-        An echo proves the whole path a revocation takes: the connection answers (if
-        this blocks on a peer that stopped answering, the lease runs out), and
-        notifications really reach this session (behind a transaction-mode pooler such
-        as Neon's "-pooler" endpoint they do not, and the cache then never turns on).
+        The echo proves the path every revocation takes: a commit in some other session
+        reaches this listening one. Sent from this same connection it would prove less:
+        behind a transaction-mode pooler (Neon's "-pooler" endpoint) a session hears its
+        own NOTIFY while it is attached, and misses everyone else's once its server
+        connection went back to the pool; from a separate connection the echo never comes
+        back there, so the cache never turns on. If the send or the listening connection
+        hangs on a peer that stopped answering, the lease runs out.
+
+        A raw DBAPI connection: nothing of SQLAlchemy's statement events sees heartbeats.
         """
         self._beat = uuid.uuid4().hex
-        with dbapi.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{_BEAT}:{self._beat}"))
+        sender = self._notify_engine.raw_connection()
+        try:
+            with sender.cursor() as cursor:
+                cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{_BEAT}:{self._beat}"))
+            sender.commit()
+        finally:
+            sender.close()
+        dbapi.poll()
         self._drain(dbapi)
 
     def _drain(self, dbapi: Any) -> None:

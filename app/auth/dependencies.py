@@ -57,15 +57,20 @@ def _revocation_reason(
     # route that needs no database (or a cached token) then opens no session at all.
     with factory() as session:
         user, revoked = repository.load_token_subject(session, user_id, claims.sid)
-        if user is None:
-            return "unknown_user"
-        if user.is_erased:
-            return "user_erased"
-        if user.token_version != claims.ver:
-            return "revoked_version"
-        if revoked:
+        reason = _row_refusal(user, claims.ver)
+        if reason is None and revoked:
             return "revoked_session"
-        return None
+        return reason
+
+
+def _row_refusal(user: User | None, version: int) -> str | None:
+    if user is None:
+        return "unknown_user"
+    if user.is_erased:
+        return "user_erased"
+    if user.token_version != version:
+        return "revoked_version"
+    return None
 
 
 class AccessTokenBearer(HTTPBearer):
@@ -115,9 +120,10 @@ def get_current_user(principal: CurrentPrincipal, session: SessionDep) -> User:
     """The caller's ``User`` row, for routes about the person rather than their recipes."""
     user = repository.find_user(session, principal.id)
     # Re-checked on the row itself: it may have changed since the principal was vouched for.
-    if user is None or user.is_erased or user.token_version != principal.token_version:
-        raise _reject("revoked_version")
-    return user
+    reason = _row_refusal(user, principal.token_version)
+    if reason is not None:
+        raise _reject(reason)
+    return user  # type: ignore[return-value]  # _row_refusal rules out None
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

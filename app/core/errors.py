@@ -180,7 +180,7 @@ def _public_validation_errors(exc: RequestValidationError) -> list[dict[str, Any
 
 def _is_connection_failure(exc: DBAPIError) -> bool:
     # InterfaceError is psycopg2's "connection already closed": a connection that died
-    # under us (the server went away between pre-ping and use), not a bug in a query.
+    # under us (the server went away between checkout and use), not a bug in a query.
     return isinstance(exc, OperationalError | InterfaceError) or bool(
         getattr(exc, "connection_invalidated", False)
     )

@@ -1,7 +1,8 @@
 """The list and search queries of GET /recipes: keyset pages in a constant number of statements.
 
-A page is one SELECT of summary columns plus one SELECT of the page's tags; the total, when
-asked for, is one more. Nothing is loaded per row.
+On PostgreSQL a page is one SELECT of summary columns, each row carrying its tags (SQLite:
+one more SELECT for the page's tags); the total, when asked for, is one more. Nothing is
+loaded per row.
 
 "Mine or public" is an OR that no single index serves in sort order, so the query is split
 into two branches, each walking its own index in sort order from the cursor position:

@@ -30,6 +30,7 @@ from app.core.secret_key import key_fingerprint
 from app.users.models import User
 from tests.auth.support import assert_unauthorized, bearer
 from tests.fakes.clerk import sign_jwt
+from tests.sql_counting import counting
 
 #: A route that needs only the principal (as every recipe route does): when the cache
 #: vouches for the token, it runs no SQL at all.
@@ -60,18 +61,6 @@ def probe(client: TestClient, token: str) -> httpx.Response:
     return client.get(PRINCIPAL_URL, headers=bearer(token))
 
 
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def probe_counted(client: TestClient, engine: Engine, token: str) -> tuple[httpx.Response, int]:
