@@ -11,7 +11,8 @@ from typing import Annotated
 
 import anyio.to_thread
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import repository
@@ -36,16 +37,17 @@ def has_several_authorization_headers(request: Request) -> bool:
     return len(request.headers.getlist("authorization")) > 1
 
 
-def _verified_claims(
-    request: Request, credentials: HTTPAuthorizationCredentials | None
-) -> AccessClaims:
+def _verified_claims(request: Request) -> AccessClaims:
     if has_several_authorization_headers(request):
         raise _reject("duplicate_header")
-    if credentials is None or not credentials.credentials:
+    # HTTPBearer's own parsing (scheme case-insensitive), without building its model.
+    authorization = request.headers.get("Authorization")
+    scheme, token = get_authorization_scheme_param(authorization)
+    if not token or scheme.lower() != "bearer":
         raise _reject("missing")
     ring: KeyRing = request.app.state.key_ring
     try:
-        return verify_access_token(ring, credentials.credentials)
+        return verify_access_token(ring, token)
     except InvalidAccessToken as exc:
         raise _reject(exc.reason) from None
 
@@ -88,8 +90,7 @@ class AccessTokenBearer(HTTPBearer):
     """
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        credentials = await super().__call__(request)
-        claims = _verified_claims(request, credentials)
+        claims = _verified_claims(request)
         user_id = uuid.UUID(claims.sub)
         state = request.app.state
         cache: ValidityCache | None = getattr(state, "validity_cache", None)
@@ -101,7 +102,9 @@ class AccessTokenBearer(HTTPBearer):
                 raise _reject(reason)
             if cache is not None:
                 cache.remember(generation, user_id, claims.sid, claims.ver)
-        request.state.user_id = claims.sub
+        # For the access line; the scope's dict rather than request.state, which builds a
+        # State object per request.
+        request.scope.setdefault("state", {})["user_id"] = claims.sub
         set_user_id(claims.sub)
         return Principal(id=user_id, sid=claims.sid, token_version=claims.ver)
 
