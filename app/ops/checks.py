@@ -29,6 +29,7 @@ from app.ops.database_checks import (
     check_migrations,
     inspect_database,
 )
+from app.ops.feed_checks import check_revocation_feed
 from app.ops.file_checks import (
     check_env_file_ignored,
     check_env_file_permissions,
@@ -80,6 +81,7 @@ def network_checks(settings: Settings, database_url: URL | None = None) -> list[
         check_database_connect(settings, observation)
         + check_database_tls(settings, observation)
         + check_migrations(observation)
+        + (check_revocation_feed(settings) if observation.reachable else [])
         + check_clerk_keys(settings)
     )
 

@@ -8,14 +8,8 @@ A real PgBouncer 1.x in transaction mode, started for these tests. .ci/run insta
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,60 +20,14 @@ from app.core.config import Settings
 from app.main import create_app
 from tests.auth.feed_support import PRINCIPAL_URL, cache_of, principal_probe, probe, wait_until
 from tests.factories import make_user, token_for
+from tests.pgbouncer_support import running_pgbouncer
 from tests.sql_counting import counting
-
-PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def pooler_port() -> Iterator[int]:
-    if not Path(PGBOUNCER).exists():
-        reason = "pgbouncer is not installed (apt-get install pgbouncer; .ci/run does)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        folder.chmod(0o777)  # PgBouncer refuses to run as root; it runs as postgres
-        (folder / "users.txt").write_text('"postgres" ""\n')
-        (folder / "pgbouncer.ini").write_text(
-            "[databases]\n* = host=127.0.0.1 port=5432\n"
-            "[pgbouncer]\n"
-            f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
-            f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
-            "pool_mode = transaction\ndefault_pool_size = 4\nmax_client_conn = 200\n"
-            "ignore_startup_parameters = extra_float_digits,options\n"
-            f"logfile = {folder / 'pgbouncer.log'}\npidfile = {folder / 'pgbouncer.pid'}\n"
-        )
-        for name in ("users.txt", "pgbouncer.ini"):
-            (folder / name).chmod(0o644)
-        process = subprocess.Popen(
-            [PGBOUNCER, "-u", "postgres", str(folder / "pgbouncer.ini")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("pgbouncer did not start: "
-                                           + (process.stderr.read() if process.stderr
-                                              else b"").decode(errors="replace")) from None
-                    time.sleep(0.05)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with running_pgbouncer() as port:
+        yield port
 
 
 @pytest.fixture
