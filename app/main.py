@@ -134,7 +134,9 @@ def _start_revocation_feed(
         return None
     listen_engine = engine
     if settings.DATABASE_LISTEN_URL is not None:
-        listen_engine = make_engine(settings, settings.database_listen_url)
+        # The feed holds one connection from it, for good.
+        one = settings.model_copy(update={"DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0})
+        listen_engine = make_engine(one, settings.database_listen_url)
     feed = RevocationFeed(listen_engine, cache, owns_engine=listen_engine is not engine,
                           notify_engine=engine)
     feed.start()

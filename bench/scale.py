@@ -72,7 +72,9 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # the default; the servers run with it
 def explain_request(config: ServerConfig, url: str, headers: dict[str, str]) -> str:
     """Run the request in-process, capture its page SELECT and EXPLAIN (ANALYZE, BUFFERS) it."""
     captured: list[tuple[str, Any]] = []
-    app = create_app(config.settings())
+    # Quiet: the app's lifespan configures logging for this whole process, and INFO would
+    # interleave the client's and the app's lines with the tables.
+    app = create_app(config.settings().model_copy(update={"LOG_LEVEL": "WARNING"}))
     with TestClient(app) as client:
         engine: Engine = app.state.engine
 

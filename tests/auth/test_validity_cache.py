@@ -1,6 +1,7 @@
 """ValidityCache (app/auth/validity.py) on its own, and the in-process forgetting that a
 unit of work's commit or rollback triggers (``note_revoked`` + ``install``) on a real
-PostgreSQL session. The feed and the HTTP surface are in test_revocation_feed.py."""
+PostgreSQL session. The feed and the HTTP surface are in test_revocation_feed.py and
+test_revocation_feed_outages.py."""
 
 from __future__ import annotations
 
