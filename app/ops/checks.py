@@ -35,6 +35,7 @@ from app.ops.file_checks import (
     check_env_file_permissions,
     check_env_file_untracked,
 )
+from app.ops.ratelimit_checks import check_rate_limit_reachable
 from app.ops.results import CheckResult, failed
 
 SECRET_VARIABLES = (
@@ -82,6 +83,7 @@ def network_checks(settings: Settings, database_url: URL | None = None) -> list[
         + check_database_tls(settings, observation)
         + check_migrations(observation)
         + (check_revocation_feed(settings) if observation.reachable else [])
+        + check_rate_limit_reachable(settings)
         + check_clerk_keys(settings)
     )
 
