@@ -157,6 +157,7 @@ class RateLimiter:
         self._storage: Any = None
         self._unavailable_until = 0.0
         self.clock: Callable[[], float] = time.monotonic
+        self.refusals = RefusalLog(lambda: self.clock())
 
     async def open(self) -> None:
         uri = storage_uri(self.settings)
@@ -197,6 +198,39 @@ class RateLimiter:
             return None
         reset_after = max(0, math.ceil(stats.reset_time - time.time()))
         return Verdict(allowed, item.amount, max(0, stats.remaining), reset_after)
+
+
+REFUSAL_LOG_KEYS = 10_000
+
+
+class RefusalLog:
+    """At most one ``ratelimit.exceeded`` line per client key and limit window.
+
+    A client hammering a limit would otherwise write one WARNING per refused request and
+    fill the log at its own pace. The next line for that key says how many refusals went
+    unlogged in between (``suppressed``). Per process; bounded in memory.
+    """
+
+    def __init__(self, clock: Callable[[], float], max_keys: int = REFUSAL_LOG_KEYS) -> None:
+        self._clock = clock
+        self._max_keys = max_keys
+        self._quiet_until: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def admit(self, key: str, window_seconds: float) -> int | None:
+        """None: stay quiet. Otherwise log this refusal, with the count skipped before it."""
+        now = self._clock()
+        if self._quiet_until.get(key, 0.0) > now:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            return None
+        if len(self._quiet_until) >= self._max_keys:
+            self._quiet_until = {k: t for k, t in self._quiet_until.items() if t > now}
+            if len(self._quiet_until) >= self._max_keys:  # a flood of distinct keys
+                self._quiet_until.clear()
+            self._suppressed = {k: n for k, n in self._suppressed.items()
+                                if k in self._quiet_until}
+        self._quiet_until[key] = now + window_seconds
+        return self._suppressed.pop(key, 0)
 
 
 def _bearer_token(scope: Scope) -> str | None:
@@ -257,10 +291,14 @@ class RateLimitMiddleware:
             return
         headers = limit_headers(verdict)
         if not verdict.allowed:
-            events.security_event(
-                events.RATELIMIT_EXCEEDED, category=category, key_kind=kind,
-                key=f"{kind}:{key}", limit=str(self.limiter.policy.limits[category]),
-            )
+            item = self.limiter.policy.limits[category]
+            suppressed = self.limiter.refusals.admit(f"{category}:{kind}:{key}",
+                                                     item.get_expiry())
+            if suppressed is not None:
+                events.security_event(
+                    events.RATELIMIT_EXCEEDED, category=category, key_kind=kind,
+                    key=f"{kind}:{key}", limit=str(item), suppressed=suppressed,
+                )
             retry_after = str(max(1, verdict.reset_after))
             await self._refuse(scope, receive, send,
                                RateLimited(headers={**headers, "Retry-After": retry_after}))
