@@ -82,7 +82,7 @@ def network_checks(settings: Settings, database_url: URL | None = None) -> list[
         check_database_connect(settings, observation)
         + check_database_tls(settings, observation)
         + check_migrations(observation)
-        + (check_revocation_feed(settings) if observation.reachable else [])
+        + check_revocation_feed(settings, database_reachable=observation.reachable)
         + check_rate_limit_reachable(settings)
         + check_clerk_keys(settings)
     )

@@ -30,12 +30,17 @@ LISTEN_FIX = (
 )
 
 
-def check_revocation_feed(settings: Settings) -> list[CheckResult]:
+def check_revocation_feed(
+    settings: Settings, *, database_reachable: bool = True
+) -> list[CheckResult]:
     if settings.AUTH_CACHE_SECONDS == 0:
         return [passed(NAME, "validity cache off (AUTH_CACHE_SECONDS=0): every request "
                              "checks the database")]
     if settings.database_url.get_backend_name() != "postgresql":
         return [passed(NAME, "SQLite: no validity cache, every request checks the database")]
+    if not database_reachable:
+        return [warned(NAME, "not checked: the database is unreachable",
+                       "Fix database.connect first.")]
     listen_url = settings.database_listen_url
     target = describe_target(listen_url)
     listen_engine = make_engine(settings, listen_url)

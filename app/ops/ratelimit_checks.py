@@ -21,8 +21,11 @@ _PINGABLE = frozenset({"redis", "rediss", "redis+unix"})
 def check_rate_limit_reachable(settings: Settings) -> list[CheckResult]:
     url = settings.RATE_LIMIT_STORAGE_URL.get_secret_value()
     parts = urlsplit(url)
-    if not settings.RATE_LIMIT_ENABLED or parts.scheme not in _PINGABLE:
-        return []
+    if not settings.RATE_LIMIT_ENABLED:
+        return [passed(NAME, "rate limiting is disabled: no storage to reach")]
+    if parts.scheme not in _PINGABLE:
+        return [passed(NAME, f"{parts.scheme or '(none)'}:// storage: nothing to reach "
+                             "from here")]
     # Host and port only: the URL may carry a password.
     target = (parts.path if parts.scheme == "redis+unix"
               else f"{parts.hostname}:{parts.port or 6379}")
