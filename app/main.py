@@ -2,13 +2,10 @@
 
 Middleware, outermost first (a request walks down this list, the response back up)::
 
-    RequestIdMiddleware         request id for every log line and response, first of all
-    AccessLogMiddleware         one "http.access" line with the final status and duration
-    SecurityHeadersMiddleware   headers on everything below, errors and 404s included
-    ApiCORSMiddleware           preflights answered here; CORS headers on 413/429/500 too
-    UnhandledErrorMiddleware    any escaped exception -> problem 500 (still gets the above)
-    RateLimitMiddleware         refuse before the body is read or the database touched
-    BodyLimitMiddleware         cap the body while it streams
+    EdgeMiddleware          request id, security headers, CORS, problem 500 for anything
+                            that escaped, and one "http.access" line (app/core/edge.py)
+    RateLimitMiddleware     refuse before the body is read or the database touched
+    BodyLimitMiddleware     cap the body while it streams
     (FastAPI: exception handlers, routing, dependencies)
 """
 
@@ -28,16 +25,13 @@ from app.api import API_PREFIX, include_routers
 from app.auth import validity
 from app.auth.change_feed import RevocationFeed
 from app.auth.validity import ValidityCache
-from app.core.access_log import AccessLogMiddleware
 from app.core.body_limit import BodyLimitMiddleware, BodyRule
 from app.core.client_ip import IPNetwork, parse_trusted_proxies
 from app.core.config import Settings, get_settings
-from app.core.cors import ApiCORSMiddleware
+from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
 from app.core.logs import configure_logging
-from app.core.middleware import RequestIdMiddleware, UnhandledErrorMiddleware
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitPolicy
-from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.startup import StartupValidationError, run_startup_validation, validate_settings
 from app.core.tokens import KeyRing
 from app.db.engine import make_engine
@@ -171,17 +165,14 @@ def _add_middleware(
     )
     if rate_limiter is not None:
         app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
-    app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(ApiCORSMiddleware, settings=settings)
     docs = [app.docs_url, app.swagger_ui_oauth2_redirect_url] if app.docs_url else []
     app.add_middleware(
-        SecurityHeadersMiddleware,
-        hsts=settings.is_deployed,
+        EdgeMiddleware,
+        settings=settings,
+        trusted_proxies=trusted_proxies,
         swagger_paths=[path for path in docs if path],
         redoc_paths=[app.redoc_url] if app.redoc_url else [],
-    )
-    app.add_middleware(AccessLogMiddleware, trusted_proxies=trusted_proxies)
-    app.add_middleware(RequestIdMiddleware)  # outermost: added last
+    )  # outermost: added last
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -28,8 +28,8 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.edge import TrackedSend
 from app.core.errors import PayloadTooLarge, render_app_error
-from app.core.middleware import TrackedSend
 
 #: Deeper than any document this API accepts (Clerk's webhook payloads nest about 6).
 MAX_JSON_DEPTH = 32

@@ -69,6 +69,12 @@ _known_secrets: tuple[str, ...] = ()
 _REDACTED_MARK = "_homechef_redacted"
 
 
+def clean_fields() -> dict[str, bool]:
+    """``extra=`` for a line whose every value was made or checked by this code (the
+    access line): the redaction pass over it, a third of its cost, is skipped."""
+    return {_REDACTED_MARK: True}
+
+
 def register_secrets(values: Iterable[str | None]) -> None:
     """Literal values (SECRET_KEY, ...) to mask wherever they appear, whatever their shape."""
     global _known_secrets
@@ -95,6 +101,8 @@ class RedactingFilter(logging.Filter):
     """Rewrites a record in place: the merged message and every extra field."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, _REDACTED_MARK, False):
+            return True
         try:
             message = record.getMessage()
         except (TypeError, ValueError):

@@ -1,4 +1,4 @@
-"""Security headers on every response (pure ASGI, so streaming bodies stay streaming).
+"""Security headers on every response, applied by the edge middleware (app/core/edge.py).
 
 Always:       X-Content-Type-Options: nosniff, X-Frame-Options: DENY,
               Referrer-Policy: no-referrer
@@ -26,8 +26,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Send
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 HSTS = "max-age=63072000; includeSubDomains"
@@ -80,71 +79,74 @@ def _is_json(content_type: str | None) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
-class SecurityHeadersMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        hsts: bool,
-        swagger_paths: Iterable[str] = (),
-        redoc_paths: Iterable[str] = (),
-    ) -> None:
-        self.app = app
-        self.hsts = hsts
-        self.swagger_paths = frozenset(swagger_paths)
-        self.redoc_paths = frozenset(redoc_paths)
+RawHeaders = list[tuple[bytes, bytes]]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope["path"]
-        if path in self.swagger_paths or path in self.redoc_paths:
-            await self._docs(scope, receive, send, redoc=path in self.redoc_paths)
-            return
+_CSP = b"content-security-policy"
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                self._apply(MutableHeaders(scope=message), csp=API_CSP)
+
+class SecurityHeaders:
+    """The headers every response leaves with (the edge middleware calls ``apply``).
+
+    Works on the raw header list in one pass: Starlette's MutableHeaders scans the whole
+    list for every header it sets, a dozen times per response.
+    """
+
+    def __init__(self, *, hsts: bool) -> None:
+        always = [(name.encode(), value.encode()) for name, value in _ALWAYS.items()]
+        if hsts:
+            always.append((b"strict-transport-security", HSTS.encode()))
+        self._always = tuple(always)
+        # Set by us whatever the route said; a Server header never leaves.
+        self._dropped = frozenset(
+            {name for name, _ in always} | {b"server", b"x-request-id"})
+
+    def apply(self, headers: Iterable[tuple[bytes, bytes]],
+              request_id: tuple[bytes, bytes]) -> RawHeaders:
+        kept: RawHeaders = []
+        present: set[bytes] = set()
+        content_type = None
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered in self._dropped:
+                continue
+            present.add(lowered)
+            if lowered == b"content-type":
+                content_type = value.decode("latin-1")
+            kept.append((name, value))
+        kept.extend(self._always)
+        kept.append(request_id)
+        # Unless the route set its own:
+        if b"cross-origin-resource-policy" not in present:
+            kept.append((b"cross-origin-resource-policy", b"same-origin"))
+        if _CSP not in present:
+            kept.append((_CSP, API_CSP.encode()))
+        if b"cache-control" not in present and _is_json(content_type):
+            kept.append((b"cache-control", b"no-store"))
+        return kept
+
+
+def buffer_docs_page(send: Send, *, redoc: bool) -> Send:
+    """A ``send`` that holds a (small) documentation page until it is complete, to hash
+    the inline scripts it contains into the page's own Content-Security-Policy."""
+    start: Message | None = None
+    body: list[bytes] = []
+
+    async def buffering_send(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body" or start is None:
             await send(message)
+            return
+        body.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        html = b"".join(body)
+        headers = [(k, v) for k, v in start.get("headers") or () if k.lower() != _CSP]
+        headers.append((_CSP, docs_csp(html, redoc=redoc).encode()))
+        start["headers"] = headers
+        await send(start)
+        await send({"type": "http.response.body", "body": html, "more_body": False})
 
-        await self.app(scope, receive, send_with_headers)
-
-    def _apply(self, headers: MutableHeaders, *, csp: str, replace_csp: bool = False) -> None:
-        for name, value in _ALWAYS.items():
-            headers[name] = value
-        headers.setdefault("cross-origin-resource-policy", "same-origin")
-        if replace_csp:
-            headers["content-security-policy"] = csp
-        else:
-            headers.setdefault("content-security-policy", csp)
-        if _is_json(headers.get("content-type")):
-            headers.setdefault("cache-control", "no-store")
-        if self.hsts:
-            headers["strict-transport-security"] = HSTS
-        if "server" in headers:
-            del headers["server"]
-
-    async def _docs(self, scope: Scope, receive: Receive, send: Send, *, redoc: bool) -> None:
-        """Hold the (small) page until it is complete, to hash the scripts it contains."""
-        start: Message | None = None
-        body: list[bytes] = []
-
-        async def buffering_send(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body" or start is None:
-                await send(message)
-                return
-            body.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            html = b"".join(body)
-            self._apply(MutableHeaders(scope=start), csp=docs_csp(html, redoc=redoc),
-                        replace_csp=True)
-            await send(start)
-            await send({"type": "http.response.body", "body": html, "more_body": False})
-
-        await self.app(scope, receive, buffering_send)
+    return buffering_send

@@ -13,6 +13,9 @@ into two branches, each walking its own index in sort order from the cursor posi
 Each branch stops after limit + 1 rows and the two short lists are merged, so page 500
 costs what page 1 costs. The keyset condition is a row comparison on (sort key, id), the
 same pair the indexes and ORDER BY use; there is no OFFSET.
+
+A statement is built once per ``Shape`` (sort, page size, which filters are present)
+with every value bound, and reused; ``bound_values`` supplies the values.
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     CompoundSelect,
     Row,
     Select,
+    Text,
     bindparam,
     exists,
     func,
@@ -41,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from app.db.session import read_rows
 from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeTag
 from app.recipes.pagination import Position
 from app.recipes.search import (
@@ -75,71 +79,144 @@ class ListQuery:
     dialect: str = field(default="postgresql", compare=False)
 
 
-def _sort_expression(query: ListQuery) -> ColumnElement[Any]:
-    if query.sort == "relevance":
-        assert query.terms is not None  # the service refuses relevance without q
-        return rank_expression(query.terms, query.dialect)
-    return {"newest": Recipe.created_at, "oldest": Recipe.created_at,
-            "title": Recipe.title, "quickest": Recipe.total_minutes}[query.sort]
+@dataclass(frozen=True)
+class Shape:
+    """What the SQL text of a list query depends on; every value is a bound parameter.
+
+    Statements are built once per shape and reused (``_page_statement``): building one
+    and computing its cache key were a third of the CPU of a search request and ~15% of
+    a plain list (py-spy under bench/load.py), and a reused statement object keeps its
+    memoised cache key and result metadata.
+    """
+
+    dialect: str
+    sort: str
+    limit: int
+    paged: bool
+    #: PostgreSQL: whether the last word is a prefix (q itself is bound); SQLite: the
+    #: parsed terms, whose words are in the SQL (a development backend, rarely searched).
+    search: bool | SearchTerms | None
+    tags: int
+    ingredients: int
+    cuisine: bool
+    max_total_minutes: bool
+    owner: str | None  # None, "me" or "other"
+    favorites: bool
+    visibility: str | None
 
 
-def _branches(query: ListQuery) -> list[list[ColumnElement[bool]]]:
-    me = query.user_id
-    mine: list[ColumnElement[bool]] | None = [Recipe.owner_id == me]
-    others: list[ColumnElement[bool]] | None = [
-        Recipe.visibility == "public", Recipe.owner_id != me,
-    ]
+def shape_of(query: ListQuery) -> Shape:
+    search: bool | SearchTerms | None = None
+    if query.terms is not None:
+        search = query.terms.prefix_last if query.dialect == "postgresql" else query.terms
+    owner = None
     if query.owner_id is not None:
-        if query.owner_id == me:
-            others = None
-        else:
-            mine = None
-            others = [*others, Recipe.owner_id == query.owner_id]  # type: ignore[misc]
-    if query.visibility is not None:
-        if query.visibility == "private":
+        owner = "me" if query.owner_id == query.user_id else "other"
+    return Shape(
+        dialect=query.dialect, sort=query.sort, limit=query.limit,
+        paged=query.after is not None, search=search, tags=len(query.tags),
+        ingredients=len(query.ingredients), cuisine=query.cuisine is not None,
+        max_total_minutes=query.max_total_minutes is not None, owner=owner,
+        favorites=query.favorites, visibility=query.visibility,
+    )
+
+
+def bound_values(query: ListQuery) -> dict[str, Any]:
+    """The values for the bound parameters of the query's shape."""
+    values: dict[str, Any] = {"me": query.user_id}
+    if query.terms is not None and query.dialect == "postgresql":
+        values["q"] = query.terms.text
+    for i, tag in enumerate(query.tags):
+        values[f"tag_{i}"] = tag
+    for i, name in enumerate(query.ingredients):
+        values[f"ingredient_{i}"] = f"%{escape_like(name.lower())}%"
+    if query.cuisine is not None:
+        values["cuisine"] = query.cuisine.lower()
+    if query.max_total_minutes is not None:
+        values["max_total_minutes"] = query.max_total_minutes
+    if query.owner_id is not None and query.owner_id != query.user_id:
+        values["owner"] = query.owner_id
+    if query.after is not None:
+        values["after_key"] = query.after.key
+        values["after_id"] = query.after.id
+    return values
+
+
+_ME = bindparam("me", type_=Recipe.owner_id.type)
+
+
+def _terms(shape: Shape) -> SearchTerms | None:
+    if isinstance(shape.search, SearchTerms) or shape.search is None:
+        return shape.search
+    # PostgreSQL reads only the text and the prefix flag (search.match_condition).
+    return SearchTerms(text=bindparam("q", type_=Text()), prefix_last=shape.search,  # type: ignore[arg-type]
+                       groups=(), excluded=())
+
+
+def _sort_expression(shape: Shape) -> ColumnElement[Any]:
+    if shape.sort == "relevance":
+        terms = _terms(shape)
+        assert terms is not None  # the service refuses relevance without q
+        return rank_expression(terms, shape.dialect)
+    return {"newest": Recipe.created_at, "oldest": Recipe.created_at,
+            "title": Recipe.title, "quickest": Recipe.total_minutes}[shape.sort]
+
+
+def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
+    mine: list[ColumnElement[bool]] | None = [Recipe.owner_id == _ME]
+    others: list[ColumnElement[bool]] | None = [
+        Recipe.visibility == "public", Recipe.owner_id != _ME,
+    ]
+    if shape.owner == "me":
+        others = None
+    elif shape.owner == "other":
+        mine = None
+        others = [*others, Recipe.owner_id == bindparam("owner", type_=Recipe.owner_id.type)]  # type: ignore[misc]
+    if shape.visibility is not None:
+        if shape.visibility == "private":
             others = None
         if mine is not None:
-            mine.append(Recipe.visibility == query.visibility)
+            mine.append(Recipe.visibility == shape.visibility)
     return [branch for branch in (mine, others) if branch is not None]
 
 
-def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
+def _filters(shape: Shape) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     # Each tag and ingredient is its own EXISTS: a recipe must have all of them.
-    for tag in query.tags:
-        conditions.append(
-            exists().where(RecipeTag.recipe_id == Recipe.id, RecipeTag.tag == tag)
-        )
-    for name in query.ingredients:
-        pattern = f"%{escape_like(name.lower())}%"
+    for i in range(shape.tags):
+        conditions.append(exists().where(
+            RecipeTag.recipe_id == Recipe.id,
+            RecipeTag.tag == bindparam(f"tag_{i}", type_=RecipeTag.tag.type)))
+    for i in range(shape.ingredients):
         conditions.append(exists().where(
             RecipeIngredient.recipe_id == Recipe.id,
-            func.lower(RecipeIngredient.name).like(pattern, escape=LIKE_ESCAPE),
+            func.lower(RecipeIngredient.name).like(
+                bindparam(f"ingredient_{i}", type_=Text()), escape=LIKE_ESCAPE),
         ))
-    if query.cuisine is not None:
-        conditions.append(func.lower(Recipe.cuisine) == query.cuisine.lower())
-    if query.max_total_minutes is not None:
-        conditions.append(Recipe.total_minutes <= query.max_total_minutes)
-    if query.favorites:
-        conditions.append(_is_favorite(query.user_id))
-    if query.terms is not None:
-        conditions.append(match_condition(query.terms, query.dialect))
+    if shape.cuisine:
+        conditions.append(func.lower(Recipe.cuisine) == bindparam("cuisine", type_=Text()))
+    if shape.max_total_minutes:
+        conditions.append(Recipe.total_minutes <= bindparam(
+            "max_total_minutes", type_=Recipe.total_minutes.type))
+    if shape.favorites:
+        conditions.append(_is_favorite())
+    terms = _terms(shape)
+    if terms is not None:
+        conditions.append(match_condition(terms, shape.dialect))
     return conditions
 
 
-def _is_favorite(user_id: uuid.UUID) -> ColumnElement[bool]:
-    return exists().where(Favorite.user_id == user_id, Favorite.recipe_id == Recipe.id)
+def _is_favorite() -> ColumnElement[bool]:
+    return exists().where(Favorite.user_id == _ME, Favorite.recipe_id == Recipe.id)
 
 
-def _keyset(query: ListQuery, sort_expr: ColumnElement[Any]) -> list[ColumnElement[bool]]:
-    if query.after is None:
+def _keyset(shape: Shape, sort_expr: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+    if not shape.paged:
         return []
     pair = tuple_(sort_expr, Recipe.id)
-    key, after_id = query.after.key, query.after.id
-    # A cached statement's cursor is two bound parameters (_plain_page); as a plain tuple
-    # they would be taken for values.
-    bound = tuple_(key, after_id) if isinstance(key, BindParameter) else (key, after_id)
-    return [pair < bound if DESCENDING[query.sort] else pair > bound]
+    bound = tuple_(bindparam("after_key", type_=sort_expr.type),
+                   bindparam("after_id", type_=Recipe.id.type))
+    return [pair < bound if DESCENDING[shape.sort] else pair > bound]
 
 
 # PostgreSQL: each page row carries its sorted tags, so a page is one statement (a second
@@ -153,7 +230,7 @@ _PAGE_ROW_TAGS = (
 )
 
 
-def _summary_columns(query: ListQuery, sort_expr: ColumnElement[Any]) -> list[Any]:
+def _summary_columns(shape: Shape, sort_expr: ColumnElement[Any]) -> list[Any]:
     return [
         Recipe.id, Recipe.owner_id, Recipe.title,
         # One character more than shown, to know whether to add an ellipsis.
@@ -161,10 +238,10 @@ def _summary_columns(query: ListQuery, sort_expr: ColumnElement[Any]) -> list[An
         Recipe.servings, Recipe.prep_minutes, Recipe.cook_minutes, Recipe.total_minutes,
         Recipe.cuisine, Recipe.visibility,
         Recipe.image_sha256.is_not(None).label("has_image"),
-        _is_favorite(query.user_id).label("is_favorite"),
+        _is_favorite().label("is_favorite"),
         Recipe.created_at, Recipe.updated_at,
         sort_expr.label("sort_key"),
-        *([_PAGE_ROW_TAGS] if query.dialect == "postgresql" else []),
+        *([_PAGE_ROW_TAGS] if shape.dialect == "postgresql" else []),
     ]
 
 
@@ -172,89 +249,71 @@ def _ordered(descending: bool, *columns: ColumnElement[Any]) -> list[ColumnEleme
     return [c.desc() if descending else c.asc() for c in columns]
 
 
-def page_statement(query: ListQuery) -> Select[Any] | CompoundSelect[Any] | None:
-    """None when the filters exclude both branches (another user's private recipes)."""
-    sort_expr = _sort_expression(query)
-    descending = DESCENDING[query.sort]
-    filters = _filters(query) + _keyset(query, sort_expr)
-    # Built once and shared by both arms (SQL expressions are immutable): building them
-    # is a good part of the CPU of a list request.
-    columns = _summary_columns(query, sort_expr)
+@functools.lru_cache(maxsize=512)
+def page_statement(shape: Shape) -> Select[Any] | CompoundSelect[Any] | None:
+    """None when the filters exclude both branches (another user's private recipes).
+
+    Built once per shape (bounded: page size, tag and ingredient counts are capped by
+    the request schema, and the cache by maxsize), executed with ``bound_values``.
+    """
+    sort_expr = _sort_expression(shape)
+    descending = DESCENDING[shape.sort]
+    filters = _filters(shape) + _keyset(shape, sort_expr)
+    # Built once and shared by both arms (SQL expressions are immutable).
+    columns = _summary_columns(shape, sort_expr)
     order = _ordered(descending, sort_expr, Recipe.id)
     branches = [
-        select(*columns).where(*branch, *filters).order_by(*order).limit(query.limit + 1)
-        for branch in _branches(query)
+        select(*columns).where(*branch, *filters).order_by(*order).limit(shape.limit + 1)
+        for branch in _branches(shape)
     ]
     if not branches:
         return None
     if len(branches) == 1:
         return branches[0]
-    if query.dialect == "postgresql":
+    if shape.dialect == "postgresql":
         # Parenthesised arms, merged by output column name. Wrapping each arm in a subquery
-        # (as SQLite needs) makes SQLAlchemy build column proxies on every request, which
-        # cost more CPU than PostgreSQL spends running the query (bench/load.py, costs.py).
+        # (as SQLite needs) makes SQLAlchemy build column proxies for every statement.
         return (
             union_all(*branches)
             .order_by(*_ordered(descending, literal_column("sort_key"), literal_column("id")))
-            .limit(query.limit + 1)
+            .limit(shape.limit + 1)
         )
     # Each branch is wrapped as a subquery: SQLite refuses ORDER BY/LIMIT inside UNION arms.
     merged = union_all(*(select(b.subquery()) for b in branches)).subquery()
     return (
         select(merged)
         .order_by(*_ordered(descending, merged.c.sort_key, merged.c.id))
-        .limit(query.limit + 1)
+        .limit(shape.limit + 1)
     )
 
 
-def _is_plain(query: ListQuery) -> bool:
-    """The home list: mine and public, no filter, no search (most requests)."""
-    return (query.dialect == "postgresql" and query.terms is None and not query.tags
-            and not query.ingredients and query.cuisine is None
-            and query.max_total_minutes is None and query.owner_id is None
-            and not query.favorites and query.visibility is None)
-
-
-@functools.lru_cache(maxsize=512)
-def _plain_page(sort: str, limit: int, paged: bool) -> Select[Any] | CompoundSelect[Any]:
-    """The plain list's statement, built once per (sort, page size, cursor or not) with
-    the caller and the cursor as bound parameters. Building it and its cache key cost
-    ~15% of a list request's CPU (py-spy under bench/load.py); a reused statement object
-    keeps its memoised cache key too."""
-    template = ListQuery(user_id=bindparam("me"), sort=sort, limit=limit)  # type: ignore[arg-type]
-    if paged:
-        key_type = _sort_expression(template).type
-        template = replace(template, after=Position(
-            bindparam("after_key", type_=key_type),  # type: ignore[arg-type]
-            bindparam("after_id", type_=Recipe.id.type)))  # type: ignore[arg-type]
-    statement = page_statement(template)
-    assert statement is not None  # both branches exist without owner/visibility filters
-    return statement
+@functools.lru_cache(maxsize=256)
+def count_statement(shape: Shape) -> Select[Any] | None:
+    """Pass a shape normalised by ``_count_shape``: the count ignores order and paging."""
+    filters = _filters(shape)
+    arms = [select(Recipe.id).where(*branch, *filters) for branch in _branches(shape)]
+    if not arms:
+        return None
+    merged = arms[0] if len(arms) == 1 else union_all(*arms)
+    return select(func.count()).select_from(merged.subquery())
 
 
 def fetch_page(session: Session, query: ListQuery) -> tuple[Sequence[Row[Any]], bool]:
     """Up to ``limit`` rows and whether more follow."""
-    if _is_plain(query):
-        statement: Select[Any] | CompoundSelect[Any] | None = _plain_page(
-            query.sort, query.limit, query.after is not None)
-        params: dict[str, Any] = {"me": query.user_id}
-        if query.after is not None:
-            params.update(after_key=query.after.key, after_id=query.after.id)
-    else:
-        statement, params = page_statement(query), {}
+    statement = page_statement(shape_of(query))
     if statement is None:
         return [], False
-    rows = session.execute(statement, params).all()
+    rows = read_rows(session, statement, bound_values(query)).all()
     return rows[: query.limit], len(rows) > query.limit
 
 
 def count(session: Session, query: ListQuery) -> int:
-    filters = _filters(query)
-    arms = [select(Recipe.id).where(*branch, *filters) for branch in _branches(query)]
-    if not arms:
+    shape = replace(shape_of(query), sort="newest", limit=0, paged=False)
+    statement = count_statement(shape)
+    if statement is None:
         return 0
-    merged = arms[0] if len(arms) == 1 else union_all(*arms)
-    return session.scalar(select(func.count()).select_from(merged.subquery())) or 0
+    values = bound_values(replace(query, after=None))
+    return read_rows(session, statement, values).scalar() or 0
 
 
 # Built once, on the table rather than the mapped class: per request, building the IN

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.db.session import read_rows
 from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeStep, RecipeTag
 
 _Child = TypeVar("_Child", RecipeTag, RecipeIngredient, RecipeStep)
@@ -178,7 +179,7 @@ def read_detail(
     if session.get_bind().dialect.name != "postgresql":
         recipe = load_detail(session, recipe_id, user_id)
         return None if recipe is None else detail_of(recipe)
-    row = session.execute(_DETAIL_ROW, {"recipe_id": recipe_id, "user_id": user_id}).first()
+    row = read_rows(session, _DETAIL_ROW, {"recipe_id": recipe_id, "user_id": user_id}).first()
     if row is None:
         return None
     *scalars, tags, ingredients, steps = row

@@ -87,6 +87,25 @@ def test_access_line_has_method_route_template_status_duration_user_and_ip(
     assert "leaky-query-value" not in JsonFormatter().format(line)
 
 
+def test_access_line_fields_a_client_chooses_are_redacted(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The access line skips the general redaction pass (its fields are made or checked
+    # by the app), so the two values a client picks freely are redacted where it is built.
+    jwt_shaped = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJlLXNlY3JldA"
+    caplog.set_level(logging.INFO)
+    client.get("/health", headers={"X-Request-ID": jwt_shaped})
+    client.request("EYJHBGCIOIJIUZI1NIJ9.EYJZDWIIOIJZZWNYZXQIFQ.C2LNBMF0DXJLLXNLY3JLDA", "/health")
+    lines = access_lines(caplog)
+    assert len(lines) == 2
+    for line in lines:
+        text = JsonFormatter().format(line)
+        assert "eyJhbGciOiJIUzI1NiJ9" not in text
+        assert "C2LNBMF0DXJLLXNLY3JLDA" not in text
+    assert lines[0].request_id == "[REDACTED]"
+    assert lines[1].method == "[REDACTED]"
+
+
 def test_access_line_uses_the_template_not_the_path(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,5 +1,6 @@
-"""The home list's statement is built once and shared (app/recipes/listing._plain_page):
-every caller still sees only their own and public recipes, page after page."""
+"""List statements are built once per shape and shared (app/recipes/listing.page_statement):
+every value is a bound parameter, so requests of one shape with different callers, tags,
+ingredients, cuisines, owners and search words each still get exactly their own rows."""
 
 from __future__ import annotations
 
@@ -10,17 +11,23 @@ from tests.recipes.factories import make_recipes
 from tests.recipes.support import RECIPES
 
 
-def _titles_over_all_pages(client, headers: dict[str, str]) -> list[str]:
+def _titles_over_all_pages(client, headers: dict[str, str], **params: object) -> list[str]:
     titles: list[str] = []
-    params: dict[str, object] = {"limit": 2}
+    query: dict[str, object] = {"limit": 2, **params}
     while True:
-        response = client.get(RECIPES, params=params, headers=headers)
+        response = client.get(RECIPES, params=query, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
         titles += [item["title"] for item in body["items"]]
         if not body["next_cursor"]:
             return titles
-        params["cursor"] = body["next_cursor"]
+        query["cursor"] = body["next_cursor"]
+
+
+def _titles(client, headers: dict[str, str], **params: object) -> list[str]:
+    response = client.get(RECIPES, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return sorted(item["title"] for item in response.json()["items"])
 
 
 def test_one_shared_statement_keeps_every_caller_to_their_own_rows(
@@ -29,7 +36,7 @@ def test_one_shared_statement_keeps_every_caller_to_their_own_rows(
     make_recipes(db, alice, 3, title="Alice private")
     make_recipes(db, bob, 3, title="Bob private")
     make_recipes(db, bob, 2, title="Bob public", visibility="public")
-    before = listing._plain_page.cache_info()
+    before = listing.page_statement.cache_info()
 
     for _ in range(2):
         alice_sees = _titles_over_all_pages(client, as_alice)
@@ -37,20 +44,82 @@ def test_one_shared_statement_keeps_every_caller_to_their_own_rows(
         assert sorted(alice_sees) == sorted(["Alice private"] * 3 + ["Bob public"] * 2)
         assert sorted(bob_sees) == sorted(["Bob private"] * 3 + ["Bob public"] * 2)
 
-    after = listing._plain_page.cache_info()
+    after = listing.page_statement.cache_info()
     # The first and the following pages: at most two shapes built for this page size,
     # every other request served by a statement built before.
     assert after.currsize - before.currsize <= 2
     assert after.hits - before.hits >= 10
 
 
-def test_filtered_lists_are_not_served_by_the_shared_statement(
+def test_filters_of_one_shape_share_a_statement_but_not_their_values(
+    client, db: Session, alice, bob, as_alice
+) -> None:
+    make_recipes(db, alice, 2, title="Vegan soup", tags=["vegan"], cuisine="Thai",
+                 ingredients=["coconut milk"])
+    make_recipes(db, alice, 2, title="Spicy stew", tags=["spicy"], cuisine="Italian",
+                 ingredients=["tomato"])
+    make_recipes(db, bob, 1, title="Bob vegan", tags=["vegan"], visibility="public")
+    make_recipes(db, bob, 1, title="Bob hidden", tags=["vegan"])
+
+    assert _titles(client, as_alice, tag="vegan") == ["Bob vegan", "Vegan soup", "Vegan soup"]
+    before = listing.page_statement.cache_info()
+    assert _titles(client, as_alice, tag="spicy") == ["Spicy stew", "Spicy stew"]
+    assert _titles(client, as_alice, tag="nothing-has-this") == []
+    assert _titles(client, as_alice, cuisine="thai") == ["Vegan soup", "Vegan soup"]
+    assert _titles(client, as_alice, cuisine="ITALIAN") == ["Spicy stew", "Spicy stew"]
+    assert _titles(client, as_alice, ingredient="coconut") == ["Vegan soup", "Vegan soup"]
+    assert _titles(client, as_alice, ingredient="TOMATO") == ["Spicy stew", "Spicy stew"]
+    # A LIKE wildcard in the value is matched literally, whatever statement it reuses.
+    assert _titles(client, as_alice, ingredient="%") == []
+    assert _titles(client, as_alice, owner=str(bob.id)) == ["Bob vegan"]
+    assert _titles(client, as_alice, owner="me", tag="spicy") == ["Spicy stew", "Spicy stew"]
+    assert _titles(client, as_alice, owner="me", tag="vegan") == ["Vegan soup", "Vegan soup"]
+    after = listing.page_statement.cache_info()
+    assert after.hits - before.hits >= 5
+
+
+def test_searches_share_a_statement_per_shape_and_find_their_own_words(
     client, db: Session, alice, as_alice
 ) -> None:
-    make_recipes(db, alice, 2, title="Soup", tags=["vegan"])
-    make_recipes(db, alice, 2, title="Stew")
-    before = listing._plain_page.cache_info()
-    response = client.get(RECIPES, params={"tag": "vegan"}, headers=as_alice)
-    assert [item["title"] for item in response.json()["items"]] == ["Soup", "Soup"]
-    after = listing._plain_page.cache_info()
-    assert (after.hits, after.misses) == (before.hits, before.misses)
+    make_recipes(db, alice, 1, title="Tomato soup")
+    make_recipes(db, alice, 1, title="Garlic bread")
+    make_recipes(db, alice, 1, title="Garlic soup")
+
+    assert _titles(client, as_alice, q="tomato") == ["Tomato soup"]
+    before = listing.page_statement.cache_info()
+    assert _titles(client, as_alice, q="garlic") == ["Garlic bread", "Garlic soup"]
+    assert _titles(client, as_alice, q="bre") == ["Garlic bread"]  # the typed-ahead prefix
+    assert _titles(client, as_alice, q="garlic -soup") == ["Garlic bread"]
+    after = listing.page_statement.cache_info()
+    assert after.hits - before.hits >= 2
+    ranked = client.get(RECIPES, params={"q": "soup", "sort": "relevance"}, headers=as_alice)
+    assert sorted(item["title"] for item in ranked.json()["items"]) == [
+        "Garlic soup", "Tomato soup"]
+
+
+def test_the_total_is_counted_with_the_values_of_the_request(
+    client, db: Session, alice, as_alice
+) -> None:
+    make_recipes(db, alice, 3, title="Soup", tags=["soup"])
+    make_recipes(db, alice, 2, title="Stew", tags=["stew"])
+    totals = [
+        client.get(RECIPES, params={"tag": tag, "include_total": "true", "limit": 1},
+                   headers=as_alice).json()["total"]
+        for tag in ("soup", "stew", "none")
+    ]
+    assert totals == [3, 2, 0]
+
+
+def test_shapes_differ_only_in_structure_never_in_values() -> None:
+    import uuid
+
+    me, other = uuid.uuid4(), uuid.uuid4()
+    one = listing.ListQuery(user_id=me, sort="newest", limit=20, tags=("vegan",),
+                            cuisine="thai", owner_id=other)
+    two = listing.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=20, tags=("spicy",),
+                            cuisine="italian", owner_id=uuid.uuid4())
+    assert listing.shape_of(one) == listing.shape_of(two)
+    mine = listing.ListQuery(user_id=me, sort="newest", limit=20, owner_id=me)
+    assert listing.shape_of(mine) != listing.shape_of(one)
+    assert listing.bound_values(one)["owner"] == other
+    assert "owner" not in listing.bound_values(mine)
