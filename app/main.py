@@ -35,7 +35,7 @@ from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitPolicy
 from app.core.startup import StartupValidationError, run_startup_validation, validate_settings
 from app.core.tokens import KeyRing
 from app.db.engine import make_engine
-from app.db.session import make_session_factory
+from app.db.session import UnitOfWorkRoute, make_session_factory
 
 logger = logging.getLogger("homechef.app")
 
@@ -113,6 +113,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    # Routes added to the app itself end their unit of work too (tests, bench probes).
+    app.router.route_class = UnitOfWorkRoute
     app.state.rate_limiter = rate_limiter  # None when disabled; tests steer its clock
     install_error_handlers(app)
     include_routers(app)

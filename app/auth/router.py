@@ -7,10 +7,10 @@ from app.auth.clerk_dependency import ClerkSessionToken, ClerkVerifierDep
 from app.auth.dependencies import CurrentUser
 from app.auth.schemas import TokenResponse, TokenUser
 from app.core.errors import problem_responses
-from app.db.session import SessionDep
+from app.db.session import SessionDep, UnitOfWorkRoute
 
-public_router = APIRouter(prefix="/auth", tags=["auth"])
-protected_router = APIRouter(prefix="/auth", tags=["auth"])
+public_router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
+protected_router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
 @public_router.post(

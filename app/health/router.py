@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 
 from app.core.errors import ServiceUnavailable, problem_responses
 from app.db.migrations import current_revisions, head_revisions
+from app.db.session import UnitOfWorkRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=UnitOfWorkRoute)
 logger = logging.getLogger("homechef.health")
 
 

@@ -22,12 +22,12 @@ from app.auth.dependencies import CurrentPrincipal
 from app.core.config import Settings
 from app.core.errors import problem_responses
 from app.core.upload import read_multipart_file
-from app.db.session import SessionDep, release_connection
+from app.db.session import SessionDep, UnitOfWorkRoute, release_connection
 from app.recipes import images_service as service
 from app.recipes.dependencies import OwnedRecipe, RecipeId
 from app.recipes.images import ProcessedImage, process_image
 
-router = APIRouter(prefix="/recipes", tags=["recipe images"])
+router = APIRouter(prefix="/recipes", tags=["recipe images"], route_class=UnitOfWorkRoute)
 
 #: Decoding is CPU-bound: more threads than cores only adds memory, not speed.
 IMAGE_WORKERS = 2

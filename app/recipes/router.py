@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from app.auth.dependencies import CurrentPrincipal
 from app.core.errors import problem_responses
-from app.db.session import SessionDep
+from app.db.session import SessionDep, UnitOfWorkRoute
 from app.recipes import service
 from app.recipes.dependencies import OwnedRecipe, RecipeId, VisibleRecipe
 from app.recipes.schemas import (
@@ -26,7 +26,7 @@ from app.recipes.schemas import (
     TagList,
 )
 
-router = APIRouter(tags=["recipes"])
+router = APIRouter(tags=["recipes"], route_class=UnitOfWorkRoute)
 
 IfMatch = Annotated[
     str | None,

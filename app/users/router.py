@@ -8,12 +8,12 @@ from fastapi import APIRouter, Response, status
 
 from app.auth.dependencies import CurrentUser
 from app.core.errors import problem_responses
-from app.db.session import SessionDep
+from app.db.session import SessionDep, UnitOfWorkRoute
 from app.users import service
 from app.users.models import User
 from app.users.schemas import PublicProfile, UserExport, UserMe, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=UnitOfWorkRoute)
 
 # Personal data: no shared or browser cache may keep a copy.
 _NO_STORE = {"Cache-Control": "no-store"}

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.core.errors import problem_responses
-from app.db.session import SessionDep
+from app.db.session import SessionDep, UnitOfWorkRoute
 from app.webhooks import service
 from app.webhooks.schemas import WebhookAck
 from app.webhooks.verification import VerifiedDeliveryDep
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=UnitOfWorkRoute)
 
 _RAW_JSON_BODY = {
     "requestBody": {
