@@ -230,6 +230,15 @@ _PAGE_ROW_TAGS = (
 )
 
 
+#: A page row's columns, in order (the service reads them by position); PostgreSQL rows
+#: also carry "tags".
+SUMMARY_FIELDS = (
+    "id", "owner_id", "title", "excerpt", "servings", "prep_minutes", "cook_minutes",
+    "total_minutes", "cuisine", "visibility", "has_image", "is_favorite", "created_at",
+    "updated_at", "sort_key",
+)
+
+
 def _summary_columns(shape: Shape, sort_expr: ColumnElement[Any]) -> list[Any]:
     return [
         Recipe.id, Recipe.owner_id, Recipe.title,

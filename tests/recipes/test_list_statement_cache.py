@@ -123,3 +123,15 @@ def test_shapes_differ_only_in_structure_never_in_values() -> None:
     assert listing.shape_of(mine) != listing.shape_of(one)
     assert listing.bound_values(one)["owner"] == other
     assert "owner" not in listing.bound_values(mine)
+
+
+def test_page_rows_have_the_documented_column_order(db: Session) -> None:
+    import uuid
+
+    dialect = db.get_bind().dialect.name
+    for sort in ("newest", "title"):
+        query = listing.ListQuery(user_id=uuid.uuid4(), sort=sort, limit=5, dialect=dialect)
+        statement = listing.page_statement(listing.shape_of(query))
+        names = tuple(column.key for column in statement.selected_columns)
+        tags = ("tags",) if dialect == "postgresql" else ()
+        assert names == listing.SUMMARY_FIELDS + tags
