@@ -1,0 +1,189 @@
+"""CPU per request inside one process: the API and the reference, route by route.
+
+    .venv/bin/python bench/inprocess.py [--rounds 4] [--cases get,ref_get,...]
+
+No server, no load generator, no network between client and app: each ASGI app (with its
+lifespan run) is called directly, one request after another, and the process's CPU time
+(all threads: the event loop and the worker threads that run the endpoints) is divided by
+the requests. PostgreSQL's CPU is not included. Far steadier than req/s on a shared
+machine, so it is the tool for before/after comparisons of a change (run it on both
+commits, interleaved); `load.py` stays the measure of the targets.
+
+Cases (the same seeded users, tokens and recipes as load.py):
+
+    ref_health / open / authed   a trivial route: the reference's, the API's without and
+                                 with authentication (bench/probe_app.py)
+    ref_get / get                GET one recipe
+    ref_list / list              the home list (20 per page)
+    ref_search / search          a search (20 terms rotated)
+
+Each round runs every case once over its whole request set; the table shows the best
+round (the least disturbed by other load) and the API/reference CPU ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import probe_app, reference_app, workload
+from bench.common import Req, ServerConfig, bench_engine, machine_note
+from bench.seed import ensure_seeded
+
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+#: case -> (app, what the API's counterpart is called, for the ratio)
+PAIRS = {"open": "ref_health", "authed": "ref_health", "get": "ref_get", "list": "ref_list",
+         "search": "ref_search"}
+CASES = ["ref_health", "open", "authed", "ref_get", "get", "ref_list", "list", "ref_search",
+         "search"]
+
+
+def _scope(req: Req) -> dict[str, Any]:
+    path, _, query = req.path.partition("?")
+    headers = [(k.lower().encode(), v.encode()) for k, v in (req.headers or {}).items()]
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+        "method": req.method, "scheme": "http", "path": path, "raw_path": path.encode(),
+        "query_string": query.encode(), "root_path": "",
+        "headers": [*headers, (b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000), "state": {},
+    }
+
+
+async def _call(app: App, req: Req) -> int:
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(_scope(req), receive, send)
+    return statuses[0]
+
+
+class _Lifespan:
+    """Runs an app's lifespan: startup now, shutdown when the measuring is done."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def _step(self, kind: str) -> None:
+        await self.inbox.put({"type": f"lifespan.{kind}"})
+        message = await self.outbox.get()
+        if message["type"] != f"lifespan.{kind}.complete":
+            raise RuntimeError(f"{kind} failed: {message}")
+
+    async def start(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        self.task = asyncio.get_running_loop().create_task(
+            self.app(scope, self.inbox.get, self.outbox.put))  # type: ignore[arg-type]
+        await self._step("startup")
+
+    async def stop(self) -> None:
+        await self._step("shutdown")
+        if self.task is not None:
+            await self.task
+
+
+def _requests(pop: workload.Population) -> dict[str, tuple[str, list[Req]]]:
+    tokens = [req.headers for req in workload.get_one(pop, reference=False)[:500]]
+    return {
+        "ref_health": ("ref", [Req("GET", "/health")] * 500),
+        "open": ("api", [Req("GET", probe_app.OPEN)] * 500),
+        "authed": ("api", [Req("GET", probe_app.AUTHED, h) for h in tokens]),
+        "ref_get": ("ref", workload.get_one(pop, reference=True)[:500]),
+        "get": ("api", workload.get_one(pop, reference=False)[:500]),
+        "ref_list": ("ref", workload.list_page(pop, reference=True)[:500]),
+        "list": ("api", workload.list_page(pop, reference=False)[:500]),
+        "ref_search": ("ref", workload.search(pop, reference=True)[:500]),
+        "search": ("api", workload.search(pop, reference=False)[:500]),
+    }
+
+
+async def _measure(cases: list[str], rounds: int) -> dict[str, list[float]]:
+    from app.main import create_app
+
+    config = ServerConfig(workers=1, log_level="INFO")
+    # Both apps read their settings from the environment, like under uvicorn.
+    os.environ.update(config.env())
+    engine = bench_engine(config.db_name)
+    try:
+        pop = workload.load_population(engine, config, pairs=1000)
+    finally:
+        engine.dispose()
+    # The API's access lines go to a file, as under load.py (not to this terminal).
+    log = open(Path(__file__).parent / "results" / "inprocess.log", "w")  # noqa: SIM115
+    apps: dict[str, App] = {"api": probe_app.add_probe_routes(create_app()),
+                            "ref": reference_app.create_app()}
+    lifespans = [_Lifespan(app) for app in apps.values()]
+    for lifespan in lifespans:
+        await lifespan.start()
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_homechef", False):
+            handler.setStream(log)  # type: ignore[attr-defined]
+    requests = _requests(pop)
+    results: dict[str, list[float]] = {case: [] for case in cases}
+    for _ in range(rounds):
+        for case in cases:
+            kind, reqs = requests[case]
+            app = apps[kind]
+            for req in reqs[:50]:  # warm: validity cache, statement caches, pool
+                status = await _call(app, req)
+                if status != 200:
+                    raise RuntimeError(f"{case}: {req.path} answered {status}")
+            started = time.process_time()
+            for req in reqs:
+                await _call(app, req)
+            results[case].append((time.process_time() - started) / len(reqs) * 1e6)
+    for lifespan in lifespans:
+        await lifespan.stop()
+    log.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--cases", default=",".join(CASES))
+    args = parser.parse_args(argv)
+    cases = [c for c in args.cases.split(",") if c]
+    unknown = set(cases) - set(CASES)
+    if unknown:
+        parser.error(f"unknown cases {sorted(unknown)}; choose from {CASES}")
+    print(machine_note())
+    ensure_seeded()
+    (Path(__file__).parent / "results").mkdir(exist_ok=True)
+    results = asyncio.run(_measure(cases, args.rounds))
+    best = {case: min(values) for case, values in results.items()}
+    print(f"\nCPU per request in one process (µs; best of {args.rounds} rounds, all rounds shown)")
+    print(f"{'case':<11} {'best':>6}  {'vs reference':>12}  rounds")
+    print(f"{'-' * 11} {'-' * 6}  {'-' * 12}  {'-' * 30}")
+    for case in cases:
+        ref = PAIRS.get(case)
+        ratio = f"{best[case] / best[ref]:.2f}x" if ref in best else ""
+        rounds = " ".join(f"{v:.0f}" for v in results[case])
+        print(f"{case:<11} {best[case]:>6.0f}  {ratio:>12}  {rounds}")
+    print("Ratios are API CPU / reference CPU for the same request (lower is better; the "
+          "load target of 0.7x req/s needs about 1.4x or less).")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
