@@ -67,15 +67,18 @@ _SESSIONS = "homechef.sessions"
 class UnitOfWorkRoute(APIRoute):
     """The route class of every API route: it ends the request's unit of work.
 
-    After the endpoint returns (and its response is built, but before it is sent) the
-    session is committed; if anything raised, it is rolled back; either way it is
-    closed. So a client never sees 2xx for a write that then failed to commit.
+    After the endpoint returns and before the response is sent, the session is
+    committed; if anything raised, it is rolled back; either way it is closed. So a
+    client never sees 2xx for a write that then failed to commit. A sync endpoint's
+    session ends in the endpoint's own worker thread, right after it returns, so
+    endpoints return data that needs no further loading (they build their response
+    models themselves).
 
-    Why a route class rather than a ``yield`` dependency with scope="function" (which
-    gives the same guarantees): FastAPI's machinery for generator dependencies (an exit
-    stack, a context manager, a shielded exit, one more scheduling round) cost ~100 µs of
-    a ~1 ms read (bench/README.md, in-process profile). ``get_route_handler`` is
-    FastAPI's documented hook for custom route classes.
+    Why a route class rather than a ``yield`` dependency with scope="function" (the same
+    guarantees): without FastAPI's generator machinery (an exit stack, a context
+    manager, a shielded exit) and the second thread-pool round trip for the commit, a
+    read costs 100-150 µs less of ~1 ms (bench/README.md, bench/inprocess.py).
+    ``get_route_handler`` is FastAPI's documented hook for custom route classes.
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
@@ -92,13 +95,15 @@ class UnitOfWorkRoute(APIRoute):
             sessions: list[Session] = []
             request.scope.setdefault("state", {})[_SESSIONS] = sessions
             # Seen by a sync endpoint's worker thread too (it runs in a copy of this context).
-            _request_sessions.set(sessions)
+            token = _request_sessions.set(sessions)
             try:
                 response = await handler(request)
             except BaseException:
                 for session in sessions:
                     await _end(_abandon, session)
                 raise
+            finally:
+                _request_sessions.reset(token)
             for session in sessions:
                 await _end(_finish, session)
             return response
