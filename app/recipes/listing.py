@@ -83,7 +83,7 @@ class ListQuery:
 class Shape:
     """What the SQL text of a list query depends on; every value is a bound parameter.
 
-    Statements are built once per shape and reused (``_page_statement``): building one
+    Statements are built once per shape and reused (``page_statement``): building one
     and computing its cache key were a third of the CPU of a search request and ~15% of
     a plain list (py-spy under bench/load.py), and a reused statement object keeps its
     memoised cache key and result metadata.
