@@ -5,19 +5,22 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-from alembic import command
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: The migrations ship inside the package, so an installed wheel can migrate too; the
+#: checkout's alembic.ini points here for developers' `alembic upgrade head`.
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    # No ini file: the app configures logging itself, and a wheel has no alembic.ini.
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
     if connection is not None:
         config.attributes["connection"] = connection
         config.attributes["configure_logger"] = False

@@ -46,6 +46,17 @@ def find_visible(session: Session, recipe_id: uuid.UUID, user_id: uuid.UUID) -> 
     return session.scalar(select(Recipe).where(Recipe.id == recipe_id, visible_to(user_id)))
 
 
+def visible_ids(
+    session: Session, recipe_ids: Sequence[uuid.UUID], user_id: uuid.UUID
+) -> set[uuid.UUID]:
+    """Which of ``recipe_ids`` the caller may see, in one statement."""
+    if not recipe_ids:
+        return set()
+    return set(session.scalars(
+        select(Recipe.id).where(Recipe.id.in_(set(recipe_ids)), visible_to(user_id))
+    ))
+
+
 def find_owned(session: Session, recipe_id: uuid.UUID, user_id: uuid.UUID) -> Recipe | None:
     return session.scalar(
         select(Recipe).where(Recipe.id == recipe_id, Recipe.owner_id == user_id)

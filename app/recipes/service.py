@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -130,6 +131,26 @@ def get_recipe(session: Session, user: Principal, recipe_id: uuid.UUID) -> Recip
     if recipe is None:
         raise RecipeNotFound()
     return recipe
+
+
+def visible_recipe_ids(
+    session: Session, user_id: uuid.UUID, recipe_ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """The subset of ``recipe_ids`` the caller may see (their own, or public): one query.
+
+    Other domains (collections, meal plans, shopping) decide visibility through this,
+    never by repeating the rule.
+    """
+    return repository.visible_ids(session, list(recipe_ids), user_id)
+
+
+def require_visible_recipes(
+    session: Session, user_id: uuid.UUID, recipe_ids: Iterable[uuid.UUID]
+) -> None:
+    """Refuse with a 404, as for a missing recipe, unless every id is visible."""
+    wanted = set(recipe_ids)
+    if wanted - visible_recipe_ids(session, user_id, wanted):
+        raise RecipeNotFound()
 
 
 def _ingredient_values(ingredient: IngredientIn) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from app.core.errors import NotFound, Unauthorized
 from app.core.events import AUTH_LOGOUT, security_event
 from app.db.base import utcnow
-from app.recipes import owner_data
-from app.users import repository
+from app.recipes import owner_data as recipes_data
+from app.users import owner_data, repository
 from app.users.clerk_profile import (
     ClerkProfileLike,
     profile_columns,
@@ -188,7 +188,7 @@ def get_public_user(session: Session, user_id: uuid.UUID) -> tuple[User, int]:
     user = repository.find_by_id(session, user_id)
     if user is None or user.is_erased:
         raise UserNotFound()
-    return user, owner_data.count_public_recipes(session, user.id)
+    return user, recipes_data.count_public_recipes(session, user.id)
 
 
 def update_profile(session: Session, user: User, changes: dict[str, Any]) -> User:

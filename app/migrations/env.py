@@ -12,8 +12,8 @@ from alembic import context
 from sqlalchemy import Connection
 
 from app.core.config import get_settings
-from app.db.engine import make_engine
 from app.db.base import UTCDateTime
+from app.db.engine import make_engine
 from app.db.models import Base
 
 config = context.config
