@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     MAX_JSON_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     MAX_WEBHOOK_BODY_BYTES: int = Field(default=256 * 1024, ge=1024, le=10 * 1024 * 1024)
     MAX_IMAGE_PIXELS: int = Field(default=40_000_000, ge=10_000)
+    IMAGE_MAX_SCANS: int = Field(default=100, ge=1, le=100_000)
+    IMAGE_CPU_SECONDS: int = Field(default=10, ge=1, le=300)
 
     # --- rate limiting --------------------------------------------------------------
     RATE_LIMIT_ENABLED: bool = True

@@ -12,6 +12,7 @@ of adding up.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -25,6 +26,7 @@ from typing import BinaryIO
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 from app.core.errors import Unprocessable
+from app.recipes.images_structure import MAX_JPEG_SCANS, Structure, inspect_structure
 
 logger = logging.getLogger("homechef.recipes.images")
 
@@ -100,18 +102,51 @@ class _MemoryBudget:
 _budget = _MemoryBudget(DECODE_BUDGET_BYTES)
 
 
+def reserve_decode_memory(amount: int) -> contextlib.AbstractContextManager[None]:
+    """Hold ``amount`` bytes of the process-wide decode budget (for decodes run elsewhere)."""
+    return _budget.reserve(amount)
+
+
 def process_image(
     source: BinaryIO,
     *,
     max_pixels: int,
+    max_scans: int = MAX_JPEG_SCANS,
     max_side: int = MAX_SIDE,
     thumb_side: int = THUMB_SIDE,
 ) -> ProcessedImage:
     """Decode, check, clean and re-encode an uploaded image, plus a thumbnail.
 
-    Raises InvalidImage (422) for anything that is not a decodable JPEG/PNG/WebP, and
-    ImageTooManyPixels (422) for images over ``max_pixels``, before decoding them.
+    Raises InvalidImage (422) for anything that is not a decodable JPEG/PNG/WebP,
+    ImageTooManyPixels (422) for images over ``max_pixels`` and ImageTooComplex (422) for
+    files asking for too much decoding work, before decoding them.
     """
+    _assert_globals(max_pixels)
+    with _open(source, max_pixels, max_scans) as (im, structure):
+        source_format = im.format or ""
+        _draft_for(im, max_side)
+        with _budget.reserve(_working_set(im, max_side, structure)):
+            picture = _decode_clean(im, max_side)
+            image = _encode(picture, source_format, quality=_main_quality(source_format))
+            picture.thumbnail((thumb_side, thumb_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+            thumb = _encode(picture, source_format, quality=THUMB_QUALITY)
+    return ProcessedImage(image=image, thumb=thumb, sha256=hashlib.sha256(image.data).hexdigest())
+
+
+def estimate_working_set(
+    source: BinaryIO, *, max_pixels: int, max_scans: int = MAX_JPEG_SCANS,
+    max_side: int = MAX_SIDE,
+) -> int:
+    """Every check process_image makes before decoding, without decoding: the bytes of
+    memory its decode will need. Lets a caller reserve them around a decode it runs
+    elsewhere (a worker process)."""
+    _assert_globals(max_pixels)
+    with _open(source, max_pixels, max_scans) as (im, structure):
+        _draft_for(im, max_side)
+        return _working_set(im, max_side, structure)
+
+
+def _assert_globals(max_pixels: int) -> None:
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Someone flipped the global: truncated files would be silently "repaired".
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
@@ -120,20 +155,16 @@ def process_image(
     # check after open is what refuses those). Filters are process-global and test
     # runners reset them, so this is re-asserted each time; adding it is idempotent.
     warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
-    with _open(source, max_pixels) as im:
-        source_format = im.format or ""
-        _draft_for(im, max_side)
-        with _budget.reserve(_working_set(im, max_side)):
-            picture = _decode_clean(im, max_side)
-            image = _encode(picture, source_format, quality=_main_quality(source_format))
-            picture.thumbnail((thumb_side, thumb_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-            thumb = _encode(picture, source_format, quality=THUMB_QUALITY)
-    return ProcessedImage(image=image, thumb=thumb, sha256=hashlib.sha256(image.data).hexdigest())
 
 
 @contextmanager
-def _open(source: BinaryIO, max_pixels: int) -> Iterator[ImageFile.ImageFile]:
+def _open(
+    source: BinaryIO, max_pixels: int, max_scans: int
+) -> Iterator[tuple[ImageFile.ImageFile, Structure]]:
     too_many = ImageTooManyPixels(f"The image has more than the {max_pixels} pixels allowed.")
+    # Container-level cost (scan, chunk and frame counts) before Pillow parses anything.
+    structure = inspect_structure(source.read(), max_scans=max_scans)
+    source.seek(0)
     declared = _webp_canvas(source)
     if declared is not None and declared[0] * declared[1] > max_pixels // WEBP_COST_FACTOR:
         raise ImageTooManyPixels(
@@ -152,7 +183,7 @@ def _open(source: BinaryIO, max_pixels: int) -> Iterator[ImageFile.ImageFile]:
             raise InvalidImage()
         if width * height > max_pixels:
             raise too_many
-        yield im
+        yield im, structure
 
 
 def _webp_canvas(source: BinaryIO) -> tuple[int, int] | None:
@@ -200,15 +231,16 @@ def _draft_for(im: ImageFile.ImageFile, max_side: int) -> None:
         im.draft(None, _fit(im.size, max_side * 3 // 4))
 
 
-def _working_set(im: ImageFile.ImageFile, max_side: int) -> int:
+def _working_set(im: ImageFile.ImageFile, max_side: int, structure: Structure) -> int:
     """Rough peak bytes, checked against measurements: decoded pixels (Pillow keeps RGB
     as 4 bytes/pixel; WebP decoding holds more copies), a converted copy when the mode
-    changes, and the downscaled copy (three of it while libwebp encodes)."""
+    changes, and the downscaled copy (three of it while libwebp encodes). A progressive
+    JPEG also holds its full-size coefficient buffer, whatever the draft scale."""
     pixels = im.size[0] * im.size[1]
     decoded = pixels * 4 * (WEBP_COST_FACTOR if im.format == "WEBP" else 1)
     converted = 0 if im.mode in ("RGB", "RGBA", "L") else pixels * 4
     output = max_side * max_side * 4 * (1 if im.format in _JPEG_FAMILY else 3)
-    return decoded + converted + output
+    return decoded + converted + output + structure.coefficient_bytes
 
 
 def _decode_clean(im: ImageFile.ImageFile, max_side: int) -> Image.Image:

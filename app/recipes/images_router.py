@@ -9,12 +9,9 @@ route store the result.
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from typing import IO, Annotated, Literal
 
 import anyio.to_thread
-from anyio import CapacityLimiter
-from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
@@ -25,13 +22,10 @@ from app.core.upload import read_multipart_file
 from app.db.session import SessionDep, UnitOfWorkRoute, release_connection
 from app.recipes import images_service as service
 from app.recipes.dependencies import OwnedRecipe, RecipeId
-from app.recipes.images import ProcessedImage, process_image
+from app.recipes.images import ProcessedImage
+from app.recipes.images_jobs import process_upload
 
 router = APIRouter(prefix="/recipes", tags=["recipe images"], route_class=UnitOfWorkRoute)
-
-#: Decoding is CPU-bound: more threads than cores only adds memory, not speed.
-IMAGE_WORKERS = 2
-_image_workers: RunVar[CapacityLimiter] = RunVar("image_workers")
 
 PUBLIC_CACHE = "public, max-age=86400"
 PRIVATE_CACHE = "private, max-age=0, must-revalidate"
@@ -70,17 +64,8 @@ class RecipeImageRead(BaseModel):
     recipe_version: int
 
 
-def _workers() -> CapacityLimiter:
-    try:
-        return _image_workers.get()
-    except LookupError:
-        limiter = CapacityLimiter(IMAGE_WORKERS)
-        _image_workers.set(limiter)
-        return limiter
-
-
 async def get_processed_upload(
-    request: Request, _recipe: OwnedRecipe, session: SessionDep
+    request: Request, _recipe: OwnedRecipe, user: CurrentPrincipal, session: SessionDep
 ) -> ProcessedImage:
     settings: Settings = request.app.state.settings
     # Ownership is settled; don't pin a pooled connection while a slow client uploads.
@@ -89,10 +74,16 @@ async def get_processed_upload(
         request, field="file", max_file_bytes=settings.MAX_UPLOAD_BYTES
     )
     try:
-        work = partial(process_image, spool, max_pixels=settings.MAX_IMAGE_PIXELS)
-        return await anyio.to_thread.run_sync(work, limiter=_workers())
+        data = spool.read()  # at most MAX_UPLOAD_BYTES
     finally:
         spool.close()
+    return await process_upload(
+        data,
+        user_id=user.id,
+        max_pixels=settings.MAX_IMAGE_PIXELS,
+        max_scans=settings.IMAGE_MAX_SCANS,
+        cpu_seconds=settings.IMAGE_CPU_SECONDS,
+    )
 
 
 ProcessedUpload = Annotated[ProcessedImage, Depends(get_processed_upload)]
