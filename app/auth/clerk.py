@@ -41,6 +41,13 @@ from app.core.config import Settings
 from app.core.errors import ServiceUnavailable, Unauthorized
 
 LEEWAY_SECONDS = 5
+#: Clerk session tokens live 60 s. A JWT-template token (minted for another service with
+#: the same instance key and the same default claims) can live for days; the cap keeps
+#: one of those from passing as a session token even if it lacks an ``aud``.
+MAX_TOKEN_LIFETIME_SECONDS = 300
+#: The ``v`` claim Clerk puts in every current (v2) session token and in no JWT-template
+#: token: the marker that this is a session token, not a token made for someone else.
+SESSION_TOKEN_VERSIONS = frozenset({2})
 MAX_TOKEN_BYTES = 8 * 1024
 # Clerk's JWKS and user objects are a few KB; the caps only stop a broken or hostile
 # endpoint from filling memory.
@@ -121,6 +128,7 @@ class ClerkVerifier:
     ) -> None:
         self._issuer = settings.clerk_issuer
         self._parties = frozenset(settings.authorized_parties)
+        self._audience = settings.CLERK_AUDIENCE
         self._jwks_url = settings.clerk_jwks_url
         self._secret = settings.CLERK_SECRET_KEY
         # The Backend API JWKS wants the secret key; a Frontend API or explicit URL must
@@ -200,6 +208,9 @@ class ClerkVerifier:
             raise InvalidClerkToken("not_yet_valid")
         if iat > now + LEEWAY_SECONDS:
             raise InvalidClerkToken("issued_in_future")
+        if exp - iat > MAX_TOKEN_LIFETIME_SECONDS:
+            raise InvalidClerkToken("lifetime_too_long")
+        self._check_session_marker(claims)
 
         azp = claims.get("azp")
         if "azp" in claims and (not isinstance(azp, str) or azp not in self._parties):
@@ -224,6 +235,21 @@ class ClerkVerifier:
             nbf=None if nbf is None else int(nbf),
             claims=MappingProxyType(claims),
         )
+
+    def _check_session_marker(self, claims: dict[str, Any]) -> None:
+        """Only a session token for this API: Clerk's session-token version marker, and no
+        audience unless one is configured and named."""
+        version = claims.get("v")
+        if isinstance(version, bool) or version not in SESSION_TOKEN_VERSIONS:
+            raise InvalidClerkToken("not_a_session_token")
+        if "aud" not in claims:
+            if self._audience is not None:
+                raise InvalidClerkToken("bad_audience")
+            return
+        aud = claims["aud"]
+        named = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+        if self._audience is None or self._audience not in named:
+            raise InvalidClerkToken("bad_audience")
 
     # --- signing keys ------------------------------------------------------------------
 

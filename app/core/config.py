@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     CLERK_API_URL: str = "https://api.clerk.com/v1"
     CLERK_JWT_KEY: str | None = None
     CLERK_AUTHORIZED_PARTIES: CommaList = Field(default_factory=list)
+    # Unset: a Clerk token carrying any `aud` is refused. Set: `aud` is required and must name it.
+    CLERK_AUDIENCE: str | None = Field(default=None, min_length=1, max_length=256)
     CLERK_HTTP_TIMEOUT: float = Field(default=5.0, gt=0, le=30)
     CLERK_JWKS_CACHE_TTL: int = Field(default=3600, ge=0)
     CLERK_JWKS_REFETCH_COOLDOWN: float = Field(default=60.0, ge=0)

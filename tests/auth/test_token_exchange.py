@@ -322,3 +322,68 @@ def test_successful_exchange_logs_token_issued_without_the_tokens(
     lines = _formatted(caplog.records)
     for secret in (clerk_token, body["access_token"], "logged@example.com"):
         assert not any(secret in line for line in lines)
+
+
+# --- tokens made for someone else (security review, finding 2) -------------------------------
+
+THIRTY_DAYS = 30 * 24 * 3600
+
+
+def test_jwt_template_token_for_a_partner_is_not_exchanged(
+    auth_client: TestClient, fake_clerk: FakeClerk, db: Session
+) -> None:
+    # What Clerk mints from a JWT template: same key, same default claims, an audience,
+    # a long life, and no session-token marker.
+    now = int(time.time())
+    template = fake_clerk.mint_session_token(
+        sub="user_partnered", aud="partner", exp=now + THIRTY_DAYS, iat=now, v=REMOVE, fva=REMOVE
+    )
+    assert_unauthorized(exchange(auth_client, template))
+    assert users_with_clerk_id(db, "user_partnered") == []
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": "partner"},
+        {"aud": ["partner", "other"]},
+        {"aud": ""},
+        {"v": REMOVE},
+        {"v": 1},
+        {"v": "2"},
+        {"v": True},
+        {"exp_after_iat": 3600},
+        {"exp_after_iat": THIRTY_DAYS},
+    ],
+    ids=["aud", "aud-list", "aud-empty", "no-v", "v1", "v-string", "v-bool", "one-hour",
+         "thirty-days"],
+)
+def test_each_template_trait_alone_is_refused(
+    auth_client: TestClient, fake_clerk: FakeClerk, claims: dict[str, Any]
+) -> None:
+    now = int(time.time())
+    if "exp_after_iat" in claims:
+        claims = {"iat": now, "exp": now + claims["exp_after_iat"]}
+    token = fake_clerk.mint_session_token(now=now, **claims)
+    assert_unauthorized(exchange(auth_client, token))
+
+
+def test_a_five_minute_session_token_is_still_accepted(
+    auth_client: TestClient, fake_clerk: FakeClerk
+) -> None:
+    now = int(time.time())
+    exchange_ok(auth_client, fake_clerk.mint_session_token(now=now, iat=now, exp=now + 300))
+
+
+def test_configured_audience_is_required_and_must_match(
+    make_auth_client: Any, clerk_settings: Settings, fake_clerk: FakeClerk
+) -> None:
+    settings = clerk_settings.model_copy(update={"CLERK_AUDIENCE": "homechef-api"})
+    client = make_auth_client(settings)
+    exchange_ok(client, fake_clerk.mint_session_token(aud="homechef-api"))
+    exchange_ok(client, fake_clerk.mint_session_token(aud=["homechef-api", "other"]))
+    assert_unauthorized(exchange(client, fake_clerk.mint_session_token()))
+    assert_unauthorized(exchange(client, fake_clerk.mint_session_token(aud="partner")))
+    # The audience does not stand in for the session-token marker.
+    no_marker = fake_clerk.mint_session_token(aud="homechef-api", v=REMOVE)
+    assert_unauthorized(exchange(client, no_marker))
