@@ -72,8 +72,9 @@ def strip_html(text: str) -> str:
     return nh3.clean(current, tags=set(), attributes={}, strip_comments=True)
 
 
-def clean_text(value: str, max_len: int, *, multiline: bool = False) -> str:
-    """Refuse control characters, strip HTML and surrounding whitespace, bound the length.
+def clean_text(value: str, max_len: int, *, multiline: bool = False, fold: bool = False) -> str:
+    """Refuse control characters, strip HTML and surrounding whitespace, (``fold``:
+    case-fold with ``fold_case``), then bound the length of exactly what is returned.
 
     Single-line values also have inner whitespace runs collapsed to one space. An empty
     result is returned as "" for the caller to judge (a title must not be empty, a bio may).
@@ -82,6 +83,8 @@ def clean_text(value: str, max_len: int, *, multiline: bool = False) -> str:
     value = strip_html(value).strip()
     if not multiline:
         value = _WHITESPACE_RUN.sub(" ", value)
+    if fold:
+        value = fold_case(value)
     # The sanitiser may decode entities into new control characters ("&#0;").
     refuse_control_characters(value, multiline=multiline)
     if len(value) > max_len:
@@ -89,11 +92,20 @@ def clean_text(value: str, max_len: int, *, multiline: bool = False) -> str:
     return value
 
 
+def fold_case(value: str) -> str:
+    """NFC, lowercased, NFC again: the form case-insensitive values (tags) are kept in.
+
+    Lowercasing can lengthen text ("İ" becomes "i" plus a combining dot), so any length
+    check must come after this, never before.
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).lower())
+
+
 def _plain_text_validator(
-    max_len: int, *, multiline: bool, min_len: int
+    max_len: int, *, multiline: bool, min_len: int, fold: bool = False
 ) -> Callable[[str], str]:
     def validate(value: str) -> str:
-        cleaned = clean_text(value, max_len, multiline=multiline)
+        cleaned = clean_text(value, max_len, multiline=multiline, fold=fold)
         if len(cleaned) < min_len:
             raise ValueError("must not be empty once markup and whitespace are removed")
         return cleaned
@@ -101,8 +113,13 @@ def _plain_text_validator(
     return validate
 
 
-def PlainText(max_len: int, *, multiline: bool = False, min_len: int = 0) -> type[str]:
+def PlainText(
+    max_len: int, *, multiline: bool = False, min_len: int = 0, fold: bool = False
+) -> type[str]:
     """A Pydantic string type: cleaned with ``clean_text`` and length-checked.
+
+    ``fold`` stores the value case-folded (``fold_case``); the folding happens before the
+    cleaning and the length check, so what is checked is exactly what is stored.
 
     The raw input is also capped (at a generous multiple of ``max_len``) before any work,
     so a huge payload is refused without sanitising it first.
@@ -110,5 +127,7 @@ def PlainText(max_len: int, *, multiline: bool = False, min_len: int = 0) -> typ
     return Annotated[  # type: ignore[return-value]
         str,
         Field(max_length=max_len * 4 + 64),
-        AfterValidator(_plain_text_validator(max_len, multiline=multiline, min_len=min_len)),
+        AfterValidator(
+            _plain_text_validator(max_len, multiline=multiline, min_len=min_len, fold=fold)
+        ),
     ]

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from app.core.sanitize import PlainText, refuse_control_characters
+from app.core.sanitize import PlainText, fold_case, refuse_control_characters
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
@@ -44,11 +44,8 @@ Note = PlainText(500)
 Cuisine = PlainText(60)
 
 
-def normalise_tag(value: str) -> str:
-    return value.lower()
-
-
-Tag = Annotated[PlainText(MAX_TAG, min_len=1), AfterValidator(normalise_tag)]
+# Folded (NFC + lowercase) before the length check: lowercasing can lengthen a tag.
+Tag = PlainText(MAX_TAG, min_len=1, fold=True)
 
 
 def _dedupe(tags: list[str]) -> list[str]:
@@ -234,9 +231,15 @@ def _single_line(value: str) -> str:
 
 
 FilterText = Annotated[str, Field(max_length=200), AfterValidator(_single_line)]
-TagFilter = Annotated[
-    str, Field(max_length=MAX_TAG * 4), AfterValidator(_single_line), AfterValidator(str.lower)
-]
+def _tag_filter(value: str) -> str:
+    # Folded exactly as stored tags are, and only then measured.
+    value = fold_case(_single_line(value))
+    if len(value) > MAX_TAG:
+        raise ValueError(f"must be at most {MAX_TAG} characters")
+    return value
+
+
+TagFilter = Annotated[str, Field(max_length=MAX_TAG * 4), AfterValidator(_tag_filter)]
 
 
 def _owner(value: str) -> str:

@@ -25,9 +25,8 @@ def _no_default(schema: dict[str, object]) -> None:
     schema.pop("default", None)
 
 
-DietaryTag = Annotated[
-    PlainText(DIETARY_TAG_MAX, min_len=1), AfterValidator(str.lower)  # type: ignore[valid-type]
-]
+# Folded before the length check: lowercasing can lengthen a tag ("İ" is two characters).
+DietaryTag = PlainText(DIETARY_TAG_MAX, min_len=1, fold=True)
 
 
 class UserMe(BaseModel):
