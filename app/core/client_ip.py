@@ -107,3 +107,19 @@ def client_ip(scope: Scope, trusted: tuple[IPNetwork, ...]) -> str:
         if not _is_trusted(hop, trusted):
             break
     return str(candidate)
+
+
+def client_key(address: str, ipv6_prefix: int) -> str:
+    """The rate-limit key for a client address: IPv6 addresses by their network.
+
+    Every IPv6 host is handed at least a /64 and may pick any address in it, so a
+    per-address bucket is no limit at all; ``ipv6_prefix`` (64 by default) groups them.
+    IPv4 addresses and non-IP peers are keyed as they are.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, IPv6Address):
+        return str(ipaddress.ip_network(f"{parsed}/{ipv6_prefix}", strict=False))
+    return address

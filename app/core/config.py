@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_WRITE: str = "60/minute"
     RATE_LIMIT_READ: str = "600/minute"
     RATE_LIMIT_WEBHOOK: str = "600/minute"
+    # IPv6 clients share one bucket per network of this size (every host has a /64).
+    RATE_LIMIT_IPV6_PREFIX: int = Field(default=64, ge=32, le=128)
 
     # --- operations -----------------------------------------------------------------
     WEB_CONCURRENCY: int = Field(default=1, ge=1, le=64)

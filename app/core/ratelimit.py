@@ -48,7 +48,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import events
-from app.core.client_ip import IPNetwork, client_ip
+from app.core.client_ip import IPNetwork, client_ip, client_key
 from app.core.config import Settings
 from app.core.errors import AppError, RateLimited, ServiceUnavailable, render_app_error
 from app.core.tokens import InvalidAccessToken, KeyRing, verify_access_token
@@ -242,9 +242,10 @@ def _bearer_token(scope: Scope) -> str | None:
 
 
 def request_key(
-    scope: Scope, category: Category, trusted: tuple[IPNetwork, ...]
+    scope: Scope, category: Category, trusted: tuple[IPNetwork, ...], ipv6_prefix: int = 64
 ) -> tuple[KeyKind, str]:
-    """("user", id) for a verified bearer token on read/write; ("ip", address) otherwise."""
+    """("user", id) for a verified bearer token on read/write; ("ip", address) otherwise,
+    an IPv6 address standing for its whole /``ipv6_prefix`` network."""
     if category in ("read", "write"):
         token = _bearer_token(scope)
         ring: KeyRing | None = getattr(scope["app"].state, "key_ring", None)
@@ -253,7 +254,7 @@ def request_key(
                 return "user", verify_access_token(ring, token).sub
             except InvalidAccessToken:
                 pass  # the route's own dependency logs and refuses it
-    return "ip", client_ip(scope, trusted)
+    return "ip", client_key(client_ip(scope, trusted), ipv6_prefix)
 
 
 def limit_headers(verdict: Verdict) -> dict[str, str]:
@@ -280,7 +281,9 @@ class RateLimitMiddleware:
         if category is None:
             await self.app(scope, receive, send)
             return
-        kind, key = request_key(scope, category, self.limiter.trusted)
+        kind, key = request_key(
+            scope, category, self.limiter.trusted, self.limiter.settings.RATE_LIMIT_IPV6_PREFIX
+        )
         verdict = await self.limiter.hit(category, f"{kind}:{key}")
         if verdict is None:
             if self.limiter.fail_open:
