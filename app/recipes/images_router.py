@@ -27,8 +27,11 @@ from app.recipes.images_jobs import process_upload
 
 router = APIRouter(prefix="/recipes", tags=["recipe images"], route_class=UnitOfWorkRoute)
 
-PUBLIC_CACHE = "public, max-age=86400"
-PRIVATE_CACHE = "private, max-age=0, must-revalidate"
+# Every image, a public recipe's too, is served per viewer and revalidated: a shared
+# cache keeping a public one would go on serving it after the recipe turns private or
+# the image is removed. (Signed media links, when they come, may cache longer because
+# the link itself expires.)
+IMAGE_CACHE = "private, no-cache"
 _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp"}
 # An image opened directly in a browser must not be able to run anything, whatever the
 # bytes turn out to be.
@@ -145,14 +148,14 @@ def get_recipe_image(
     head = service.image_head(session, recipe_id, user.id)
     etag = service.image_etag(head.sha256, thumb=thumb)
     if _etag_matches(if_none_match, etag):
-        headers = _cache_headers(head.visibility, etag)
+        headers = _cache_headers(etag)
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     content = service.image_content(session, recipe_id, user.id, thumb=thumb)
     etag = service.image_etag(content.sha256, thumb=thumb)
     extension = _EXTENSIONS.get(content.content_type, "img")
     filename = f"recipe-{recipe_id}{'-thumb' if thumb else ''}.{extension}"
     headers = {
-        **_cache_headers(content.visibility, etag),
+        **_cache_headers(etag),
         **_IMAGE_SECURITY_HEADERS,
         "Content-Disposition": f'inline; filename="{filename}"',
     }
@@ -173,9 +176,8 @@ def delete_recipe_image(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _cache_headers(visibility: str, etag: str) -> dict[str, str]:
-    cache_control = PUBLIC_CACHE if visibility == "public" else PRIVATE_CACHE
-    return {"ETag": etag, "Cache-Control": cache_control}
+def _cache_headers(etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": IMAGE_CACHE, "Vary": "Authorization"}
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:

@@ -57,7 +57,7 @@ def test_matching_if_none_match_gives_304_without_a_body(
     assert stale.status_code == 200
 
 
-def test_public_recipes_image_is_readable_by_others_and_publicly_cacheable(
+def test_public_recipes_image_is_readable_by_others_and_never_kept_by_shared_caches(
     client: TestClient, db: Session, owner: User, as_owner: dict[str, str],
     as_stranger: dict[str, str],
 ) -> None:
@@ -66,10 +66,19 @@ def test_public_recipes_image_is_readable_by_others_and_publicly_cacheable(
 
     got = client.get(image_url(public), headers=as_stranger)
     assert got.status_code == 200
-    assert got.headers["cache-control"] == "public, max-age=86400"
+    # Security review, finding 4: "public, max-age=86400" let a shared cache go on serving
+    # it for a day after the recipe turned private or the image was deleted.
+    assert got.headers["cache-control"] == "private, no-cache"
+    assert got.headers["vary"] == "Authorization"
     decode(got.content)
     thumb = client.get(image_url(public), params={"size": "thumb"}, headers=as_stranger)
     assert thumb.status_code == 200
+    assert thumb.headers["cache-control"] == "private, no-cache"
+    revalidated = client.get(
+        image_url(public), headers={**as_stranger, "If-None-Match": got.headers["etag"]}
+    )
+    assert revalidated.status_code == 304
+    assert revalidated.headers["cache-control"] == "private, no-cache"
 
 
 def test_recipe_without_image_is_404_problem(
