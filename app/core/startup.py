@@ -32,6 +32,9 @@ logger = logging.getLogger("homechef.startup")
 
 KEY_FIX = "Generate one with `python generate_secret_key.py --env-file .env` (or --rotate)."
 SSL_MODES_OK = frozenset({"require", "verify-ca", "verify-full"})
+#: sslmode=require encrypts but accepts any certificate: whoever sits on the path can
+#: present one. These also check that the server's certificate chains to a trusted root.
+SSL_MODES_VERIFIED = frozenset({"verify-ca", "verify-full"})
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,39 @@ def _database_url_findings(settings: Settings, name: str, url: URL) -> list[Find
                 f"Append ?sslmode=require (or verify-full with sslrootcert) to {name}.",
             )
         ]
-    return []
+    return _server_verification_findings(settings, name, sslmode)
+
+
+def _server_verification_findings(settings: Settings, name: str, sslmode: str) -> list[Finding]:
+    """Production must authenticate the database server, not only encrypt to it."""
+    if sslmode in SSL_MODES_VERIFIED:
+        return []
+    severity: Literal["error", "warning"] = (
+        "error" if settings.ENVIRONMENT == "production" else "warning"
+    )
+    return [Finding(
+        severity, "database.ssl_unverified",
+        f"{name} uses sslmode={sslmode}, which encrypts but does not authenticate the server "
+        f"({settings.ENVIRONMENT} requires verify-full or verify-ca).",
+        f"Use sslmode=verify-full with sslrootcert in {name}: sslrootcert=system for a "
+        "server with a public certificate (Neon), else the path of your CA's certificate.",
+    )]
+
+
+def _url_encoding_findings(settings: Settings) -> list[Finding]:
+    """A password with an unencoded '@' makes part of it the "host", which every
+    connection error then prints."""
+    from app.core.database_url import has_unencoded_at
+
+    urls = (("DATABASE_URL", settings.DATABASE_URL),
+            ("DATABASE_LISTEN_URL", settings.DATABASE_LISTEN_URL))
+    return [
+        Finding("error", "database.url_unencoded",
+                f"{name}'s password contains an unencoded '@'.",
+                f"URL-encode the password in {name} ('@' is %40).")
+        for name, secret in urls
+        if secret is not None and has_unencoded_at(secret.get_secret_value())
+    ]
 
 
 def _clerk_findings(settings: Settings) -> list[Finding]:
@@ -235,7 +270,15 @@ def _format_findings(settings: Settings) -> list[Finding]:
 
 
 def _development_warnings(settings: Settings) -> list[Finding]:
-    findings: list[Finding] = []
+    # Loud on purpose: an unset ENVIRONMENT lands here too, e.g. under plain uvicorn.
+    unset = "ENVIRONMENT" not in settings.model_fields_set
+    findings: list[Finding] = [Finding(
+        "warning", "dev.not_production",
+        f"{'ENVIRONMENT is not set, so this is' if unset else 'ENVIRONMENT=development:'} "
+        "development mode, NOT A PRODUCTION CONFIGURATION: the dev-token works, the API docs "
+        "are public, no HSTS, no database TLS requirement, webhooks without a secret.",
+        "Set ENVIRONMENT=production (or staging) for anything reachable by others.",
+    )]
     if settings.database_is_default:
         findings.append(
             Finding(
@@ -268,6 +311,7 @@ def _development_warnings(settings: Settings) -> list[Finding]:
 
 def validate_settings(settings: Settings) -> list[Finding]:
     findings = _key_findings(settings) + _cors_findings(settings) + _format_findings(settings)
+    findings += _url_encoding_findings(settings)
     if settings.is_deployed:
         findings += _database_findings(settings) + _clerk_findings(settings)
     else:

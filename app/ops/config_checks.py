@@ -144,9 +144,12 @@ def check_required(settings: Settings) -> list[CheckResult]:
     name = "settings.required"
     results: list[CheckResult] = []
     if "ENVIRONMENT" not in settings.model_fields_set:
-        results.append(warned(
-            name, "ENVIRONMENT is not set, so this configuration was checked as development",
-            "Set ENVIRONMENT=production (or staging) for a deployment.",
+        # A FAIL, not a warning: the development default turns off database TLS, HSTS,
+        # closed docs and the webhook-secret requirement, and turns the dev-token on.
+        results.append(failed(
+            name, "ENVIRONMENT is not set, so it defaults to development (no database TLS "
+            "requirement, public docs, no HSTS, a working dev-token); checked as development",
+            "Set ENVIRONMENT=production (or staging, or development on purpose) explicitly.",
         ))
     missing = missing_variables(settings)
     if missing:

@@ -28,11 +28,15 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.config import Settings
-from app.core.startup import SSL_MODES_OK
+from app.core.startup import SSL_MODES_OK, SSL_MODES_VERIFIED
 from app.db.engine import make_engine
 from app.db.migrations import current_revisions, head_revisions, pending_revisions
 from app.ops.results import CheckResult, failed, passed, warned
 
+VERIFY_FIX = (
+    "Use sslmode=verify-full in DATABASE_URL with sslrootcert: sslrootcert=system for a "
+    "server with a public certificate (Neon), else the path of your CA's certificate."
+)
 MIGRATE_FIX = (
     "Run `homechef migrate` (alembic upgrade head) as a release step, with the direct "
     "(non-pooled) connection string."
@@ -47,6 +51,9 @@ class DatabaseObservation:
     client_tls: bool | None = None
     server_ssl: bool | None = None
     tls_version: str | None = None
+    #: The sslmode libpq actually used (its own default filled in): how far the server
+    #: was authenticated, not only whether the link was encrypted.
+    sslmode: str | None = None
     current: tuple[str, ...] = ()
     pending: list[str] = field(default_factory=list)
     migration_error: str | None = None
@@ -85,6 +92,7 @@ def _read_tls(connection: Connection, observation: DatabaseObservation) -> None:
         observation.client_tls = bool(info.ssl_in_use)
         if info.ssl_in_use:
             observation.tls_version = info.ssl_attribute("protocol")
+        observation.sslmode = (getattr(info, "dsn_parameters", None) or {}).get("sslmode")
     row = connection.execute(
         text("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
     ).first()
@@ -159,7 +167,13 @@ def check_database_tls(settings: Settings, obs: DatabaseObservation) -> list[Che
         via = f" ({obs.tls_version})" if obs.tls_version else ""
         note = ("; the server sees a plain connection, as behind a TLS-terminating proxy "
                 "such as Neon's" if obs.server_ssl is False else "")
-        return [passed(name, f"the connection is encrypted{via}, {evidence}{note}")]
+        verified = obs.sslmode in SSL_MODES_VERIFIED
+        mode = (f"the server's certificate was verified (sslmode={obs.sslmode})" if verified
+                else f"the server was NOT authenticated (sslmode={obs.sslmode or 'unknown'})")
+        reason = f"the connection is encrypted{via}, {evidence}; {mode}{note}"
+        if settings.ENVIRONMENT == "production" and not verified:
+            return [failed(name, reason, VERIFY_FIX)]
+        return [passed(name, reason)]
     if required:
         return [failed(
             name, f"the connection to {obs.target} is not encrypted ({evidence}) although "

@@ -14,7 +14,6 @@ import time
 import uuid
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.change_feed import CHANNEL
 from app.core.config import Settings
@@ -47,7 +46,7 @@ def check_revocation_feed(
     notify_engine = make_engine(settings, settings.database_url)
     try:
         arrived = _notification_arrives(listen_engine, notify_engine)
-    except SQLAlchemyError as exc:
+    except Exception as exc:  # raw_connection() raises the driver's own errors
         cause = type(getattr(exc, "orig", None) or exc).__name__
         return [warned(NAME, f"could not LISTEN on {target} ({cause}); "
                              "the API would check the database on every request",

@@ -57,7 +57,7 @@ def test_an_unreachable_listen_url_leaves_the_cache_off_and_requests_working(
 def test_production_refuses_a_listen_url_without_tls(listen_url: str) -> None:
     settings = Settings(
         _env_file=None, ENVIRONMENT="production", SECRET_KEY=generate_secret_key(),
-        DATABASE_URL="postgresql://app:pw@db.example.com/homechef?sslmode=require",
+        DATABASE_URL="postgresql://app:pw@db.example.com/homechef?sslmode=verify-full",
         DATABASE_LISTEN_URL=listen_url,
         CLERK_SECRET_KEY="sk_live_" + "x" * 40,
         CLERK_PUBLISHABLE_KEY="pk_live_Y2xlcmsuZXhhbXBsZS5jb20k",

@@ -92,7 +92,8 @@ def _production(**overrides: str) -> Settings:
     values = {
         "ENVIRONMENT": "production",
         "SECRET_KEY": generate_secret_key(),
-        "DATABASE_URL": "postgresql://app:pw@db.example.com/homechef?sslmode=require",
+        "DATABASE_URL": "postgresql://app:pw@db.example.com/homechef?sslmode=verify-full"
+                        "&sslrootcert=system",
         "CLERK_SECRET_KEY": "sk_live_" + "x" * 40,
         "CLERK_PUBLISHABLE_KEY": "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k",
         "CLERK_WEBHOOK_SECRET": "whsec_" + "A" * 32,
@@ -166,3 +167,28 @@ def test_malformed_limits_proxies_and_storage_are_startup_errors() -> None:
         create_app(settings)
     message = str(raised.value)
     assert "rate_limit.invalid" in message and "trusted_proxies.invalid" in message
+
+
+def test_production_refuses_sslmode_require_and_staging_warns() -> None:
+    # Security review, finding 5: require encrypts but does not authenticate the server.
+    url = "postgresql://app:pw@db.example.com/homechef?sslmode=require"
+    production = [f for f in validate_settings(_production(DATABASE_URL=url))
+                  if f.code == "database.ssl_unverified"]
+    assert [f.severity for f in production] == ["error"]
+    assert "sslmode=require" in production[0].message and "pw" not in production[0].message
+    assert "sslrootcert=system" in production[0].fix
+    staging = [f for f in validate_settings(_production(ENVIRONMENT="staging", DATABASE_URL=url))
+               if f.code == "database.ssl_unverified"]
+    assert [f.severity for f in staging] == ["warning"]
+    for verified in ("verify-full&sslrootcert=system", "verify-ca&sslrootcert=/ca.pem"):
+        settings = _production(DATABASE_URL=url.replace("require", verified))
+        assert not [f for f in validate_settings(settings) if f.severity == "error"]
+
+
+def test_a_password_with_an_unencoded_at_refuses_to_start_without_echoing_it() -> None:
+    url = "postgresql://app:hunter@2secret@db.example.com/homechef?sslmode=verify-full"
+    findings = [f for f in validate_settings(_production(DATABASE_URL=url))
+                if f.code == "database.url_unencoded"]
+    assert [f.severity for f in findings] == ["error"]
+    assert "URL-encode" in findings[0].fix
+    assert "2secret" not in str(findings[0]) and "hunter" not in str(findings[0])

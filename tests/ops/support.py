@@ -20,6 +20,8 @@ PG_ADMIN_DSN = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CLERK_HOST = "clerk.homechef.example.com"
+#: The local CA that .ci/postgres-tls issues the test server's certificate from.
+CI_CA = Path(os.environ.get("HOMECHEF_CI_CA_DIR", "/etc/ssl/homechef-ci")) / "ca.crt"
 
 
 def publishable_key(host: str = CLERK_HOST, *, live: bool = True) -> str:
@@ -44,7 +46,7 @@ def production_values(database_url: str, **overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "ENVIRONMENT": "production",
         "SECRET_KEY": generate_secret_key(),
-        "DATABASE_URL": with_query(database_url, sslmode="require"),
+        "DATABASE_URL": with_query(database_url, sslmode="verify-full", sslrootcert=str(CI_CA)),
         "CLERK_SECRET_KEY": live_secret_key(),
         "CLERK_PUBLISHABLE_KEY": publishable_key(),
         "CLERK_WEBHOOK_SECRET": webhook_secret(),

@@ -84,10 +84,14 @@ def test_staging_accepts_an_issuer_with_a_jwks_url_instead_of_keys():
     assert statuses(config.check_required(settings_of(values)), "settings.required") == ["PASS"]
 
 
-def test_an_unset_environment_is_a_warning_that_development_rules_were_used():
+def test_an_unset_environment_fails_the_gate():
+    # Security review, finding 10: the development default turned every deployment
+    # safeguard off and the gate still exited 0 (it was a warning).
     results = config.check_required(settings_of({"SECRET_KEY": generate_secret_key()}))
-    assert statuses(results, "settings.required") == ["WARN"]
-    assert "ENVIRONMENT" in results[0].reason
+    assert statuses(results, "settings.required") == ["FAIL"]
+    assert "ENVIRONMENT" in results[0].reason and "dev-token" in results[0].reason
+    explicit = {"ENVIRONMENT": "development", "SECRET_KEY": generate_secret_key()}
+    assert statuses(config.check_required(settings_of(explicit)), "settings.required") == ["PASS"]
 
 
 # --- secret_keys.strength -----------------------------------------------------------------
@@ -147,11 +151,27 @@ def test_key_reuse_is_only_a_production_rule(tmp_path: Path):
 # --- database.config ----------------------------------------------------------------------
 
 
-def test_postgresql_with_sslmode_require_passes():
+def test_postgresql_with_sslmode_verify_full_passes():
     settings = prod()
     results = config.check_database_config(settings, config.startup_findings(settings))
     assert statuses(results, "database.config") == ["PASS"]
-    assert "sslmode=require" in results[0].reason
+    assert "sslmode=verify-full" in results[0].reason
+
+
+def test_sslmode_require_fails_in_production_and_warns_in_staging():
+    # Security review, finding 5: require encrypts but does not authenticate the server.
+    settings = prod(DATABASE_URL=f"{DB}?sslmode=require")
+    results = config.check_database_config(settings, config.startup_findings(settings))
+    assert statuses(results, "database.config") == ["FAIL"]
+    assert "sslmode=require" in results[0].reason and "verify-full" in results[0].fix
+    assert "db-password-123" not in text_of(results)
+    staging = prod(ENVIRONMENT="staging", DATABASE_URL=f"{DB}?sslmode=require")
+    staged = config.check_database_config(staging, config.startup_findings(staging))
+    assert statuses(staged, "database.config") == ["WARN"]
+    verify_ca = prod(DATABASE_URL=f"{DB}?sslmode=verify-ca&sslrootcert=/ca.pem")
+    checked = config.check_database_config(verify_ca, config.startup_findings(verify_ca))
+    assert statuses(checked, "database.config") == ["PASS"]
+    assert "sslmode=verify-ca" in checked[0].reason
 
 
 @pytest.mark.parametrize("url", [

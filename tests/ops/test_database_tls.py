@@ -1,4 +1,5 @@
-"""TLS to PostgreSQL, proven on the real server (TLS on: .ci/postgres-tls).
+"""TLS to PostgreSQL, proven on the real server (TLS on: .ci/postgres-tls, with a server
+certificate from a local CA, so verify-full is proven, not only encryption).
 
 The FAIL branch cannot switch the shared server's TLS off (other tests run against it),
 so it is shown the other way round: the policy requires SSL (production, sslmode=require
@@ -22,6 +23,7 @@ from app.ops.checks import run_checks
 from app.ops.database_checks import check_database_connect, check_database_tls, inspect_database
 from tests.fakes.clerk import rsa_private_key
 from tests.ops.support import (
+    CI_CA,
     IN_CI,
     PG_ADMIN_DSN,
     ROOT,
@@ -46,17 +48,64 @@ def _session_ssl(dsn: str) -> bool:
         conn.close()
 
 
-def test_sslmode_require_connects_over_tls_and_the_check_passes(pg_url: str):
-    required = with_query(pg_url, sslmode="require")
-    assert _session_ssl(required) is True
+def _local_ca() -> Path:
+    if not CI_CA.is_file():
+        if IN_CI:
+            pytest.fail(f"{CI_CA} is missing under CI: .ci/postgres-tls makes it")
+        pytest.skip(f"{CI_CA} is missing: run `sudo .ci/postgres-tls`")
+    return CI_CA
 
-    settings = settings_of(production_values(pg_url))
+
+def test_verify_full_against_the_local_ca_connects_and_the_check_passes(pg_url: str):
+    verified = with_query(pg_url, sslmode="verify-full", sslrootcert=str(_local_ca()))
+    assert _session_ssl(verified) is True
+
+    settings = settings_of(production_values(pg_url))  # verify-full with the local CA
     observation = inspect_database(settings)
     assert observation.server_ssl is True and observation.client_tls is True
+    assert observation.sslmode == "verify-full"
 
     [result] = check_database_tls(settings, observation)
     assert result.status == "PASS"
     assert "pg_stat_ssl.ssl = true" in result.reason and "TLS" in result.reason
+    assert "verified (sslmode=verify-full)" in result.reason
+
+
+def test_verify_full_refuses_a_server_whose_name_the_certificate_does_not_carry(pg_url: str):
+    # The same server and CA, reached under a name its certificate does not list (libpq
+    # checks `host`, connects to `hostaddr`): verify-full refuses, verify-ca does not.
+    ca = str(_local_ca())
+    misnamed = with_query(pg_url, host="db.wrong.example", hostaddr="127.0.0.1", sslrootcert=ca)
+    with pytest.raises(psycopg2.OperationalError, match="does not match host name"):
+        _session_ssl(with_query(misnamed, sslmode="verify-full"))
+    assert _session_ssl(with_query(misnamed, sslmode="verify-ca")) is True
+
+
+def test_sslmode_require_encrypts_but_fails_production_for_not_authenticating(pg_url: str):
+    # Security review, finding 5.
+    required = with_query(pg_url, sslmode="require")
+    assert _session_ssl(required) is True
+    settings = settings_of(production_values(pg_url, DATABASE_URL=required))
+    [result] = check_database_tls(settings, inspect_database(settings))
+    assert result.status == "FAIL"
+    assert "NOT authenticated (sslmode=require)" in result.reason
+    assert "verify-full" in result.fix
+    staging = settings_of(production_values(pg_url, ENVIRONMENT="staging", DATABASE_URL=required))
+    [staged] = check_database_tls(staging, inspect_database(staging))
+    assert staged.status == "PASS" and "NOT authenticated" in staged.reason
+
+
+def test_validate_setup_fails_require_in_production_and_names_the_mode(
+    pg_url: str, tmp_path: Path
+):
+    repo = git_repo(tmp_path / "deploy")
+    env = write_env(repo / ".env", production_values(
+        pg_url, DATABASE_URL=with_query(pg_url, sslmode="require")))
+    _, results = run_checks(env, env_file_required=True)
+    assert only(results, "database.config").status == "FAIL"
+    assert "sslmode=require" in only(results, "database.config").reason
+    assert only(results, "database.tls").status == "FAIL"
+    assert only(results, "database.connect").status == "PASS"
 
 
 def test_ssl_required_but_an_unencrypted_connection_fails(pg_url: str):
@@ -148,8 +197,8 @@ def _foreign_ca(tmp_path: Path) -> Path:
 
 
 def test_sslrootcert_is_honoured_end_to_end(pg_url: str, tmp_path: Path):
-    # verify-ca rather than verify-full: whatever certificate the server has (ours names
-    # 127.0.0.1, a distribution's snakeoil one does not), it is its own CA.
+    # The certificate file the server presents holds its chain, so clients handed that
+    # file as their root (as older runs of this suite were) still verify.
     trusted = production_values(pg_url, DATABASE_URL=with_query(
         pg_url, sslmode="verify-ca", sslrootcert=str(_server_certificate())))
     settings = settings_of(trusted)
@@ -157,7 +206,7 @@ def test_sslrootcert_is_honoured_end_to_end(pg_url: str, tmp_path: Path):
     assert check_database_tls(settings, observation)[0].status == "PASS"
 
     untrusted = settings_of(production_values(pg_url, DATABASE_URL=with_query(
-        pg_url, sslmode="verify-ca", sslrootcert=str(_foreign_ca(tmp_path)))))
+        pg_url, sslmode="verify-full", sslrootcert=str(_foreign_ca(tmp_path)))))
     [result] = check_database_connect(untrusted, inspect_database(untrusted))
     assert result.status == "FAIL" and "certificate" in result.reason
 
@@ -179,6 +228,7 @@ def test_the_client_side_view_of_tls_decides(client_tls, server_ssl, status):
 
     settings = settings_of(production_values("postgresql://app:pw@db.example.com/homechef"))
     observation = DatabaseObservation("postgresql", "db.example.com/homechef",
-                                      client_tls=client_tls, server_ssl=server_ssl)
+                                      client_tls=client_tls, server_ssl=server_ssl,
+                                      sslmode="verify-full")
     [result] = check_database_tls(settings, observation)
     assert result.status == status
