@@ -10,6 +10,7 @@ import math
 import re
 
 from app.core.key_shape import SUCCESSORS, WALK_TRIPLES, KeyShape, successor_counts
+from app.core.key_words import passphrase_bits
 
 
 def estimate_bits(shape: KeyShape) -> float:
@@ -46,7 +47,10 @@ def estimate_bits(shape: KeyShape) -> float:
         if i < n - 2:
             index.setdefault(gram, []).append(i)
         i += 1
-    return min(bits, _passphrase_bits(shape.text), n * per_char, 8.0 * shape.material_bytes)
+    return min(
+        bits, _passphrase_bits(shape.text), passphrase_bits(shape.text), n * per_char,
+        8.0 * shape.material_bytes,
+    )
 
 
 def _literal_bits(shape: KeyShape, per_char: float) -> list[float]:
@@ -86,7 +90,9 @@ _BITS_PER_WORD = math.log2(7776)
 
 
 def _passphrase_bits(text: str) -> float:
-    """Words joined by separators ("my-super-secret-prod-key") are priced per word.
+    """Words joined by separators ("my-super-secret-prod-key") are priced per word, as if
+    drawn from a Diceware list, known words or not (``key_words`` prices words however
+    they are joined, CamelCase included, by their frequency rank).
 
     Random base64 essentially never splits into three or more chunks that are each a
     single-case word, so generated keys are unaffected.

@@ -155,6 +155,13 @@ WEAK_CASES: list[tuple[str, str]] = [
     ("secret" + "!" * 50, "padded_word"),
     ("=" * 30 + "hunter2" + "=" * 30, "padded_word"),
     ("correct-horse-battery-staple-purple-monkey-dishwasher", "low_entropy"),
+    # Security review, finding 9: the same words in CamelCase passed with "321 bits".
+    ("MySuperSecretKeyForHomeChefProductionEnvironment2024!", "low_entropy"),
+    ("mySuperSecretKey2024ForTheHomeChefProductionEnvironment", "low_entropy"),
+    ("MY_SUPER_SECRET_KEY_FOR_THE_HOMECHEF_PRODUCTION_SERVER_2024", "low_entropy"),
+    ("TheQuickBrownFoxJumpsOverTheLazyDogInTheKitchen1999", "low_entropy"),
+    ("CorrectHorseBatteryStapleKitchenWindowGardenPencilOrangeRiverMountainCandle",
+     "low_entropy"),
     ("acegikmoqsuwyACEGIKMOQSUWY02468bdfhjlnprtvxz", "low_entropy"),
     (secrets.token_urlsafe(24), "too_short"),
     (secrets.token_hex(31), "too_short"),
@@ -261,3 +268,27 @@ def test_fingerprint_is_short_stable_and_not_a_plain_hash() -> None:
     assert fingerprint != key_fingerprint(generate_secret_key())
     assert fingerprint != hashlib.sha256(key.encode()).hexdigest()[:16]
     assert not _leaks(key, fingerprint)
+
+
+def test_words_are_split_on_case_and_digit_boundaries_and_priced_by_rank() -> None:
+    from app.core.key_words import passphrase_bits, split_words
+
+    assert split_words("MySuperKEYFor2024HomeChef!") == [
+        "My", "Super", "KEY", "For", "2024", "Home", "Chef", "!"]
+    camel = passphrase_bits("MySuperSecretKeyForHomeChefProductionEnvironment2024!")
+    dashed = passphrase_bits("my-super-secret-key-for-home-chef-production-environment-2024!")
+    assert camel < 128 and dashed < 128
+    assert abs(camel - dashed) < 5  # the joiner is not where the strength is
+
+
+@pytest.mark.slow
+def test_random_keys_never_read_as_passphrases() -> None:
+    from app.core.key_words import passphrase_bits
+
+    generators: list[Callable[[int], str]] = [
+        secrets.token_urlsafe, secrets.token_hex,
+        lambda n: base64.b64encode(os.urandom(n)).decode(),
+    ]
+    for i in range(30_000):
+        key = generators[i % 3](32 + i % 33)
+        assert passphrase_bits(key) > 128, key
