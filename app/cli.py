@@ -48,7 +48,13 @@ def cmd_dev(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.core.config import get_settings
+    from app.core.dev_host import NonLoopbackHost, check_dev_host
 
+    try:
+        check_dev_host(args.host, allow_non_loopback=args.allow_non_loopback)
+    except NonLoopbackHost as exc:
+        print(exc, file=sys.stderr)
+        return 2
     ensure_dev_env_file(Path(".env"))
     settings = get_settings()
     if settings.ENVIRONMENT != "development":
@@ -125,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     dev = sub.add_parser("dev", help="run the API locally (SQLite unless DATABASE_URL is set)")
     dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--allow-non-loopback", action="store_true",
+                     help="serve development mode on a non-loopback --host (warned)")
     dev.add_argument("--port", type=int, default=8000)
     dev.set_defaults(func=cmd_dev)
     sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(

@@ -142,6 +142,18 @@ def _server_verification_findings(settings: Settings, name: str, sslmode: str) -
     )]
 
 
+def _not_production(settings: Settings) -> Finding:
+    # Loud on purpose: an unset ENVIRONMENT lands here too, e.g. under plain uvicorn.
+    unset = "ENVIRONMENT" not in settings.model_fields_set
+    return Finding(
+        "warning", "dev.not_production",
+        f"{'ENVIRONMENT is not set, so this is' if unset else 'ENVIRONMENT=development:'} "
+        "development mode, NOT A PRODUCTION CONFIGURATION: the dev-token works, the API docs "
+        "are public, no HSTS, no database TLS requirement, webhooks without a secret.",
+        "Set ENVIRONMENT=production (or staging) for anything reachable by others.",
+    )
+
+
 def _url_encoding_findings(settings: Settings) -> list[Finding]:
     """A password with an unencoded '@' makes part of it the "host", which every
     connection error then prints."""
@@ -270,15 +282,9 @@ def _format_findings(settings: Settings) -> list[Finding]:
 
 
 def _development_warnings(settings: Settings) -> list[Finding]:
-    # Loud on purpose: an unset ENVIRONMENT lands here too, e.g. under plain uvicorn.
-    unset = "ENVIRONMENT" not in settings.model_fields_set
-    findings: list[Finding] = [Finding(
-        "warning", "dev.not_production",
-        f"{'ENVIRONMENT is not set, so this is' if unset else 'ENVIRONMENT=development:'} "
-        "development mode, NOT A PRODUCTION CONFIGURATION: the dev-token works, the API docs "
-        "are public, no HSTS, no database TLS requirement, webhooks without a secret.",
-        "Set ENVIRONMENT=production (or staging) for anything reachable by others.",
-    )]
+    findings: list[Finding] = []
+    if settings.ENVIRONMENT == "development":
+        findings.append(_not_production(settings))
     if settings.database_is_default:
         findings.append(
             Finding(
