@@ -6,6 +6,7 @@ Middleware, outermost first (a request walks down this list, the response back u
                             that escaped, and one "http.access" line (app/core/edge.py)
     RateLimitMiddleware     refuse before the body is read or the database touched
     BodyLimitMiddleware     cap the body while it streams
+    HeadAsGetMiddleware     HEAD answered as the GET it shadows, without the body
     (FastAPI: exception handlers, routing, dependencies)
 """
 
@@ -30,6 +31,7 @@ from app.core.client_ip import IPNetwork, parse_trusted_proxies
 from app.core.config import Settings, get_settings
 from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
+from app.core.head import HeadAsGetMiddleware
 from app.core.logs import configure_logging
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitPolicy
 from app.core.startup import StartupValidationError, run_startup_validation, validate_settings
@@ -157,6 +159,7 @@ def _add_middleware(
     rate_limiter: RateLimiter | None,
 ) -> None:
     """In the order of the module docstring, innermost first (Starlette wraps outward)."""
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.MAX_JSON_BODY_BYTES,

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=True,
         hide_input_in_errors=True,
+        # `LOG_FORMAT=` (as .env.example writes every optional setting) means "default",
+        # in .env and in the environment alike, instead of failing validation.
+        env_ignore_empty=True,
     )
 
     ENVIRONMENT: Environment = "development"
