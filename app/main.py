@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import anyio.to_thread
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from app.api import API_PREFIX, include_routers
@@ -180,9 +182,40 @@ def _add_middleware(
     )  # outermost: added last
 
 
+#: uvicorn's "failed before serving" exit status: its worker supervisor stops instead of
+#: restarting a worker that would fail the same way (uvicorn.server.STARTUP_FAILURE).
+STARTUP_FAILURE = 3
+
+
+def app_for_server() -> FastAPI:
+    """The app `uvicorn app.main:app` serves, or a short refusal and exit status 3.
+
+    A configuration that cannot start is refused here, before uvicorn's lifespan, whose
+    failure would print the reasons twice and a long traceback: each finding is logged
+    once (with its fix, in the configured log format), then one summary line.
+    """
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        # Field names and messages only: the settings hide input values.
+        print(f"Refusing to start: the settings could not be loaded.\n{exc}", file=sys.stderr)
+        raise SystemExit(STARTUP_FAILURE) from None
+    if any(f.severity == "error" for f in validate_settings(settings)):
+        configure_logging(settings.LOG_LEVEL, settings.log_format,
+                          secrets=_secret_values(settings))
+        try:
+            run_startup_validation(settings)
+        except StartupValidationError as exc:
+            errors = sum(f.severity == "error" for f in exc.findings)
+            logger.critical("refusing to start: %d configuration problem(s) above", errors,
+                            extra={"event": "startup.refused"})
+            raise SystemExit(STARTUP_FAILURE) from None
+    return create_app(settings)
+
+
 def __getattr__(name: str) -> FastAPI:
     # `uvicorn app.main:app` builds the app lazily, so importing this module (tests,
     # scripts) never reads the environment as a side effect.
     if name == "app":
-        return create_app()
+        return app_for_server()
     raise AttributeError(name)

@@ -104,7 +104,8 @@ def _key_findings(settings: Settings) -> list[Finding]:
     return findings
 
 
-def _database_findings(settings: Settings) -> list[Finding]:
+def database_findings(settings: Settings) -> list[Finding]:
+    """The database rules of staging and production (also `homechef migrate`'s)."""
     findings = _database_url_findings(settings, "DATABASE_URL", settings.database_url)
     if settings.DATABASE_LISTEN_URL is not None:
         findings += _database_url_findings(
@@ -310,7 +311,7 @@ def validate_settings(settings: Settings) -> list[Finding]:
     findings = _key_findings(settings) + _cors_findings(settings) + _format_findings(settings)
     findings += _placeholder_findings(settings)
     if settings.is_deployed:
-        findings += _database_findings(settings) + _clerk_findings(settings)
+        findings += database_findings(settings) + _clerk_findings(settings)
     else:
         findings += _development_warnings(settings)
     return findings
