@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.recipes.support import RECIPES, assert_problem, payload, recipe_url
+from tests.recipes.support import RECIPES, assert_problem, payload
 
 
 @pytest.fixture
