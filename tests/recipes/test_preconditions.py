@@ -102,5 +102,5 @@ def test_the_export_prints_quantities_as_the_api_does(
 ) -> None:
     shown = [i["quantity"] for i in created.json()["ingredients"]]
     export = client.get("/api/v1/users/me/export", headers=as_alice).json()
-    (recipe,) = export["recipes"]["recipes"]
+    (recipe,) = export["recipes"]
     assert [i["quantity"] for i in recipe["ingredients"]] == shown == ["800", "1", None]
