@@ -82,10 +82,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.validity_cache = cache = ValidityCache(settings.AUTH_CACHE_SECONDS)
         validity.install(app.state.session_factory, cache)
         feed = _start_revocation_feed(settings, app.state.engine, cache)
-        # Sync routes run in anyio's thread pool. With no more threads than pooled
-        # connections, a burst queues for a thread instead of timing out on the pool.
+        # Sync routes run in anyio's thread pool, capped at the pooled connections: at the
+        # cap every request thread holds a pooled connection and none is ever opened, and a
+        # burst queues for a thread (cheap) instead of for an overflow connection, which
+        # the pool closes on return and reopens for the next (a TLS handshake and login per
+        # request on Neon; bench/pool.py). DB_MAX_OVERFLOW is headroom for what runs
+        # beside the threads: the commit of a finishing request, the revocation feed.
         limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW
+        limiter.total_tokens = settings.DB_POOL_SIZE
         logger.info(
             "started",
             extra={"event": "app.started", "environment": settings.ENVIRONMENT,

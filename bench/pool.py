@@ -1,0 +1,123 @@
+"""Pool sizing: does a worker at its thread limit open new database connections?
+
+    .venv/bin/python bench/pool.py [--workers 2] [--duration 6] [--concurrency 24,48]
+
+For each pool configuration the API serves GET one recipe under wrk at each concurrency;
+``pg_stat_database.sessions`` of the bench database, read before and after, counts the
+connections opened meanwhile (each one a TLS handshake and a login on Neon). Printed per
+1,000 requests next to req/s, p99 and server CPU per request. "earlier" is the previous
+default (10 pooled + 20 overflow, 30 threads); the others use the current rule, threads =
+DB_POOL_SIZE. Target (issue 14): no new connection at a steady load at the thread limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import Engine, text
+
+from bench import workload
+from bench.common import (
+    ServerConfig,
+    bench_engine,
+    machine_note,
+    print_table,
+    require_wrk,
+    run_wrk,
+    start_server,
+    verdict,
+)
+from bench.seed import ensure_seeded, restore
+
+
+@dataclass(frozen=True)
+class PoolCase:
+    label: str
+    pool_size: int
+    max_overflow: int
+    threads: int | None  # None: the app's own rule (DB_POOL_SIZE)
+
+
+CASES = (
+    PoolCase("earlier 10+20, 30 threads", 10, 20, 30),
+    PoolCase("default 10+5, 10 threads", 10, 5, None),
+    PoolCase("20+5, 20 threads", 20, 5, None),
+    PoolCase("20+5, 16 threads", 20, 5, 16),
+)
+
+
+def live_connections(engine: Engine, db_name: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"),
+                               {"d": db_name}))
+
+
+def sessions(engine: Engine, db_name: str) -> int:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return int(conn.scalar(text("SELECT sessions FROM pg_stat_database WHERE datname = :d"),
+                               {"d": db_name}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=6.0)
+    parser.add_argument("--concurrency", default="24,48")
+    args = parser.parse_args(argv)
+    require_wrk()
+    concurrencies = [int(c) for c in args.concurrency.split(",")]
+    note = machine_note()
+    seed = ensure_seeded()
+    engine = bench_engine(seed.db_name)
+    base = ServerConfig(workers=args.workers)
+    pop = workload.load_population(engine, base)
+    requests = workload.get_one(pop, reference=False)
+    print(f"{note}\nGET one recipe, {args.workers} workers, {args.duration:.0f} s per row",
+          flush=True)
+    rows, met = [], True
+    try:
+        for case in CASES:
+            config = replace(base, pool_size=case.pool_size, max_overflow=case.max_overflow,
+                             extra={"BENCH_THREADS": str(case.threads or case.pool_size)})
+            spec = "bench.pool_app:create_app" if case.threads else "app.main:app"
+            with start_server("pool", spec, config, factory=bool(case.threads)) as server:
+                run_wrk(server, requests, connections=max(concurrencies), seconds=2)  # warm
+                for c in concurrencies:
+                    before = sessions(engine, seed.db_name)
+                    result = run_wrk(server, requests, connections=c, seconds=args.duration)
+                    opened = sessions(engine, seed.db_name) - before
+                    live = live_connections(engine, seed.db_name)
+                    per_k = 1000 * opened / max(1, result.requests)
+                    if case.threads is None and opened:
+                        met = False
+                    rows.append([case.label, c, result.rps, result.p99_ms, result.cpu_ms,
+                                 result.failed, opened, per_k, live])
+                    print(f"  {case.label:<28} c={c:<3} {result.rps:8.1f} req/s "
+                          f"{opened} connections opened", flush=True)
+    finally:
+        restore(engine)
+        engine.dispose()
+    print_table(
+        "Pool sizing: connections opened under steady load (pg_stat_database.sessions)",
+        ["pool", "conc", "req/s", "p99 ms", "CPU ms", "errors", "opened", "per 1k req",
+         "live after"],
+        rows,
+        note="opened: new sessions of the bench database during the row (anything else "
+             "using that database\nmeanwhile included); live after: its connections at the "
+             "end of the row, both workers and the bench's own.",
+    )
+    print(f"\nTarget: no new connection at the thread limit with the current rule: "
+          f"{verdict(met)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
