@@ -82,14 +82,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.validity_cache = cache = ValidityCache(settings.AUTH_CACHE_SECONDS)
         validity.install(app.state.session_factory, cache)
         feed = _start_revocation_feed(settings, app.state.engine, cache)
-        # Sync routes run in anyio's thread pool, capped at the pooled connections: at the
-        # cap every request thread holds a pooled connection and none is ever opened, and a
-        # burst queues for a thread (cheap) instead of for an overflow connection, which
-        # the pool closes on return and reopens for the next (a TLS handshake and login per
-        # request on Neon; bench/pool.py). DB_MAX_OVERFLOW is headroom for what runs
-        # beside the threads: the commit of a finishing request, the revocation feed.
+        # Sync routes run in anyio's thread pool, capped at the connections the pool can
+        # lend: a burst queues for a thread instead of timing out on the pool. Not fewer:
+        # a request keeps its connection between a sync dependency and its sync endpoint,
+        # so fewer threads than connections can leave every connection held by requests
+        # that wait for a thread (tests/core/test_pool_threads.py). The defaults (20 + 0)
+        # keep every connection a thread can use, so steady load opens none; overflow
+        # connections are closed on return and reopened, a TLS handshake and a login each
+        # on Neon (bench/pool.py).
         limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = settings.DB_POOL_SIZE
+        limiter.total_tokens = settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW
         logger.info(
             "started",
             extra={"event": "app.started", "environment": settings.ENVIRONMENT,

@@ -6,8 +6,8 @@ For each pool configuration the API serves GET one recipe under wrk at each conc
 ``pg_stat_database.sessions`` of the bench database, read before and after, counts the
 connections opened meanwhile (each one a TLS handshake and a login on Neon). Printed per
 1,000 requests next to req/s, p99 and server CPU per request. "earlier" is the previous
-default (10 pooled + 20 overflow, 30 threads); the others use the current rule, threads =
-DB_POOL_SIZE. Target (issue 14): no new connection at a steady load at the thread limit.
+default (10 pooled + 20 overflow); threads = pool + overflow throughout. Target (issue 14):
+no new connection at a steady load at the thread limit.
 """
 
 from __future__ import annotations
@@ -41,14 +41,12 @@ class PoolCase:
     label: str
     pool_size: int
     max_overflow: int
-    threads: int | None  # None: the app's own rule (DB_POOL_SIZE)
 
 
 CASES = (
-    PoolCase("earlier 10+20, 30 threads", 10, 20, 30),
-    PoolCase("10+5, 10 threads", 10, 5, None),
-    PoolCase("default 20+5, 20 threads", 20, 5, None),
-    PoolCase("20+5, 16 threads", 20, 5, 16),
+    PoolCase("earlier 10+20, 30 threads", 10, 20),
+    PoolCase("default 20+0, 20 threads", 20, 0),
+    PoolCase("10+5, 15 threads", 10, 5),
 )
 
 
@@ -85,10 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     rows, met = [], True
     try:
         for case in CASES:
-            config = replace(base, pool_size=case.pool_size, max_overflow=case.max_overflow,
-                             extra={"BENCH_THREADS": str(case.threads or case.pool_size)})
-            spec = "bench.pool_app:create_app" if case.threads else "app.main:app"
-            with start_server("pool", spec, config, factory=bool(case.threads)) as server:
+            config = replace(base, pool_size=case.pool_size, max_overflow=case.max_overflow)
+            with start_server("pool", "app.main:app", config) as server:
                 run_wrk(server, requests, connections=max(concurrencies), seconds=2)  # warm
                 for c in concurrencies:
                     before = sessions(engine, seed.db_name)

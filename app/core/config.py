@@ -65,10 +65,10 @@ class Settings(BaseSettings):
     # Where the revocation feed LISTENs. Unset: DATABASE_URL. A transaction-mode pooler
     # (Neon's "-pooler" host) does not deliver notifications; give the direct host here.
     DATABASE_LISTEN_URL: SecretStr | None = None
-    # Request threads are capped at DB_POOL_SIZE (app/main.py), so steady load reuses these
-    # connections; overflow is headroom beside the threads. Measured: bench/pool.py.
+    # Request threads = pool + overflow (app/main.py). No overflow by default: an overflow
+    # connection is closed on return and reopened under steady load (bench/pool.py).
     DB_POOL_SIZE: int = Field(default=20, ge=1, le=100)
-    DB_MAX_OVERFLOW: int = Field(default=5, ge=0, le=200)
+    DB_MAX_OVERFLOW: int = Field(default=0, ge=0, le=200)
     DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0, le=120)
     # Neon drops idle connections after 5 minutes; recycle well before that.
     DB_POOL_RECYCLE: int = Field(default=240, ge=10, le=3600)
