@@ -85,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         for case in CASES:
             config = replace(base, pool_size=case.pool_size, max_overflow=case.max_overflow)
             with start_server("pool", "app.main:app", config) as server:
-                run_wrk(server, requests, connections=max(concurrencies), seconds=2)  # warm
+                # Warm at the highest concurrency, as long as a row: every connection the
+                # threads can use gets opened (filling the pool is not churn).
+                run_wrk(server, requests, connections=max(concurrencies),
+                        seconds=args.duration)
                 for c in concurrencies:
                     before = sessions(engine, seed.db_name)
                     result = run_wrk(server, requests, connections=c, seconds=args.duration)
