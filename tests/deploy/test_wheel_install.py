@@ -105,3 +105,14 @@ def test_installed_wheel_migrates_a_fresh_database_and_becomes_ready(
             assert healthcheck.returncode == 0, healthcheck.stderr
             assert httpx.head(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200
     assert list(elsewhere.iterdir()) == []  # no SQLite file, no .env: it used PostgreSQL
+
+
+def test_developers_alembic_upgrade_head_from_the_checkout_still_works() -> None:
+    # alembic.ini points at the same migrations the wheel ships (app/migrations).
+    with fresh_database() as url:
+        env = clean_env(DATABASE_URL=url)
+        alembic = str(Path(sys.executable).parent / "alembic")
+        upgraded = _run([alembic, "upgrade", "head"], cwd=ROOT, env=env)
+        assert upgraded.returncode == 0, upgraded.stderr
+        current = _run([alembic, "current"], cwd=ROOT, env=env)
+        assert "(head)" in current.stdout, current.stdout + current.stderr
