@@ -32,12 +32,23 @@ def ensure_dev_env_file(path: Path) -> bool:
     return True
 
 
+class MigrateRefused(Exception):
+    """The configured database is one the server would refuse to use."""
+
+
 def _migrate() -> None:
     from app.core.config import get_settings
+    from app.core.startup import database_findings
     from app.db.engine import make_engine
     from app.db.migrations import upgrade_to_head
 
-    engine = make_engine(get_settings())
+    settings = get_settings()
+    if settings.is_deployed:
+        # As the server does: never a ./homechef.db, never a database without TLS.
+        problems = [f for f in database_findings(settings) if f.severity == "error"]
+        if problems:
+            raise MigrateRefused("\n".join(str(f) for f in problems))
+    engine = make_engine(settings)
     try:
         upgrade_to_head(engine)
     finally:
@@ -45,8 +56,6 @@ def _migrate() -> None:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from app.core.config import get_settings
     from app.core.dev_host import NonLoopbackHost, check_dev_host
 
@@ -61,16 +70,34 @@ def cmd_dev(args: argparse.Namespace) -> int:
         print("`homechef dev` runs only with ENVIRONMENT=development.", file=sys.stderr)
         return 2
     _migrate()
-    print(f"Serving on http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}/docs)")
+    return _serve(args.host, args.port)
+
+
+def _serve(host: str, port: int) -> int:
+    """uvicorn, announcing "Serving on" only once the app started and the socket listens."""
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+            await super().startup(sockets)
+            if self.started:
+                print(f"Serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)",
+                      flush=True)
+
     # No Server banner; and no uvicorn proxy-header rewriting: app.core.client_ip applies
     # TRUSTED_PROXIES itself. Elsewhere: uvicorn --no-server-header --no-proxy-headers.
-    uvicorn.run("app.main:app", host=args.host, port=args.port, server_header=False,
-                proxy_headers=False)
+    config = uvicorn.Config("app.main:app", host=host, port=port, server_header=False,
+                            proxy_headers=False)
+    AnnouncingServer(config).run()
     return 0
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
-    _migrate()
+    try:
+        _migrate()
+    except MigrateRefused as exc:
+        print(f"Refusing to migrate:\n{exc}", file=sys.stderr)
+        return 2
     print("Database is at the latest migration.")
     return 0
 
@@ -130,10 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     dev = sub.add_parser("dev", help="run the API locally (SQLite unless DATABASE_URL is set)")
-    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default: %(default)s, this machine only)")
     dev.add_argument("--allow-non-loopback", action="store_true",
                      help="serve development mode on a non-loopback --host (warned)")
-    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--port", type=int, default=8000,
+                     help="TCP port to listen on (default: %(default)s)")
     dev.set_defaults(func=cmd_dev)
     sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(
         func=cmd_migrate

@@ -6,6 +6,7 @@ Middleware, outermost first (a request walks down this list, the response back u
                             that escaped, and one "http.access" line (app/core/edge.py)
     RateLimitMiddleware     refuse before the body is read or the database touched
     BodyLimitMiddleware     cap the body while it streams
+    HeadAsGetMiddleware     HEAD answered as the GET it shadows, without the body
     (FastAPI: exception handlers, routing, dependencies)
 """
 
@@ -13,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import anyio.to_thread
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from app.api import API_PREFIX, include_routers
@@ -30,6 +33,7 @@ from app.core.client_ip import IPNetwork, parse_trusted_proxies
 from app.core.config import Settings, get_settings
 from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
+from app.core.head import HeadAsGetMiddleware
 from app.core.logs import configure_logging
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RateLimitPolicy
 from app.core.startup import StartupValidationError, run_startup_validation, validate_settings
@@ -78,8 +82,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.validity_cache = cache = ValidityCache(settings.AUTH_CACHE_SECONDS)
         validity.install(app.state.session_factory, cache)
         feed = _start_revocation_feed(settings, app.state.engine, cache)
-        # Sync routes run in anyio's thread pool. With no more threads than pooled
-        # connections, a burst queues for a thread instead of timing out on the pool.
+        # Sync routes run in anyio's thread pool, capped at the connections the pool can
+        # lend: a burst queues for a thread instead of timing out on the pool. Not fewer:
+        # a request keeps its connection between a sync dependency and its sync endpoint,
+        # so fewer threads than connections can leave every connection held by requests
+        # that wait for a thread (tests/core/test_pool_threads.py). The defaults (20 + 0)
+        # keep every connection a thread can use, so steady load opens none; overflow
+        # connections are closed on return and reopened, a TLS handshake and a login each
+        # on Neon (bench/pool.py).
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW
         logger.info(
@@ -157,6 +167,7 @@ def _add_middleware(
     rate_limiter: RateLimiter | None,
 ) -> None:
     """In the order of the module docstring, innermost first (Starlette wraps outward)."""
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.MAX_JSON_BODY_BYTES,
@@ -177,9 +188,40 @@ def _add_middleware(
     )  # outermost: added last
 
 
+#: uvicorn's "failed before serving" exit status: its worker supervisor stops instead of
+#: restarting a worker that would fail the same way (uvicorn.server.STARTUP_FAILURE).
+STARTUP_FAILURE = 3
+
+
+def app_for_server() -> FastAPI:
+    """The app `uvicorn app.main:app` serves, or a short refusal and exit status 3.
+
+    A configuration that cannot start is refused here, before uvicorn's lifespan, whose
+    failure would print the reasons twice and a long traceback: each finding is logged
+    once (with its fix, in the configured log format), then one summary line.
+    """
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        # Field names and messages only: the settings hide input values.
+        print(f"Refusing to start: the settings could not be loaded.\n{exc}", file=sys.stderr)
+        raise SystemExit(STARTUP_FAILURE) from None
+    if any(f.severity == "error" for f in validate_settings(settings)):
+        configure_logging(settings.LOG_LEVEL, settings.log_format,
+                          secrets=_secret_values(settings))
+        try:
+            run_startup_validation(settings)
+        except StartupValidationError as exc:
+            errors = sum(f.severity == "error" for f in exc.findings)
+            logger.critical("refusing to start: %d configuration problem(s) above", errors,
+                            extra={"event": "startup.refused"})
+            raise SystemExit(STARTUP_FAILURE) from None
+    return create_app(settings)
+
+
 def __getattr__(name: str) -> FastAPI:
     # `uvicorn app.main:app` builds the app lazily, so importing this module (tests,
     # scripts) never reads the environment as a side effect.
     if name == "app":
-        return create_app()
+        return app_for_server()
     raise AttributeError(name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from app.auth.clerk import ClerkUserProfile
@@ -22,6 +23,14 @@ def dev_clerk_id(email: str) -> str:
     return "dev_" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
 
 
+def _valid_email(email: str) -> str:
+    """The address as email-validator normalises it; syntax only (no DNS lookup)."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise DevTokenRefused(f"--email is not an email address: {exc}") from None
+
+
 def issue_dev_token(session: Session, settings: Settings, email: str) -> IssuedToken:
     if settings.ENVIRONMENT != "development":
         raise DevTokenRefused(
@@ -30,6 +39,7 @@ def issue_dev_token(session: Session, settings: Settings, email: str) -> IssuedT
     if settings.SECRET_KEY is None:
         # Checked before the user is written, so a refused run leaves nothing behind.
         raise DevTokenRefused("SECRET_KEY is not set; `homechef dev` creates a .env with one.")
+    email = _valid_email(email)
     clerk_id = dev_clerk_id(email)
     profile = ClerkUserProfile(
         id=clerk_id, email=email.strip(), email_verified=True, first_name=None,

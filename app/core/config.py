@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=True,
         hide_input_in_errors=True,
+        # `LOG_FORMAT=` (as .env.example writes every optional setting) means "default",
+        # in .env and in the environment alike, instead of failing validation.
+        env_ignore_empty=True,
     )
 
     ENVIRONMENT: Environment = "development"
@@ -62,8 +65,10 @@ class Settings(BaseSettings):
     # Where the revocation feed LISTENs. Unset: DATABASE_URL. A transaction-mode pooler
     # (Neon's "-pooler" host) does not deliver notifications; give the direct host here.
     DATABASE_LISTEN_URL: SecretStr | None = None
-    DB_POOL_SIZE: int = Field(default=10, ge=1, le=100)
-    DB_MAX_OVERFLOW: int = Field(default=20, ge=0, le=200)
+    # Request threads = pool + overflow (app/main.py). No overflow by default: an overflow
+    # connection is closed on return and reopened under steady load (bench/pool.py).
+    DB_POOL_SIZE: int = Field(default=20, ge=1, le=100)
+    DB_MAX_OVERFLOW: int = Field(default=0, ge=0, le=200)
     DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0, le=120)
     # Neon drops idle connections after 5 minutes; recycle well before that.
     DB_POOL_RECYCLE: int = Field(default=240, ge=10, le=3600)

@@ -28,9 +28,14 @@ _STANDARD_ATTRS = frozenset(
 ) | {"message", "asctime", "taskName"}
 
 
+#: Not ours to print: uvicorn's ANSI-coloured copy of the message (``color_message``).
+_DROPPED_ATTRS = frozenset({"color_message"})
+
+
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {
-        k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS and k != _REDACTED_MARK
+        k: v for k, v in vars(record).items()
+        if k not in _STANDARD_ATTRS and k != _REDACTED_MARK and k not in _DROPPED_ATTRS
     }
 
 
@@ -44,9 +49,11 @@ _SECRETS = re.compile(
     # Any other three long base64url segments, e.g. a token whose header was cut off.
     r"|\b[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"
     # Clerk secret keys and Svix signing secrets, prefix kept for diagnosis.
-    r"|\b(?P<prefix>sk_live_|sk_test_|whsec_)[A-Za-z0-9+/=_-]+"
+    # The documented placeholders (sk_test_replace-me, USER:PASSWORD@HOST) are kept, so a
+    # fix hint that quotes them stays readable.
+    r"|\b(?P<prefix>sk_live_|sk_test_|whsec_)(?!replace-me\b)[A-Za-z0-9+/=_-]+"
     # user:password@ in any URL (database, redis).
-    r"|(?P<userinfo>://[^:/@\s]*:)[^@\s]+@"
+    r"|(?P<userinfo>://[^:/@\s]*:)(?!PASSWORD@)[^@\s]+@"
     # The local part of an email address; the domain is kept.
     r"|[A-Za-z0-9._%+-]+@(?P<domain>(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})"
 )
@@ -147,13 +154,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=lambda v: redact(str(v)), ensure_ascii=False)
 
 
+#: Terminal escape sequences (CSI and OSC), from any source: they colour nothing in a file
+#: or a log store, and a value carrying them could rewrite what a terminal shows.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?)")
+
+
 class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         base = super().format(record)
         fields = " ".join(
             f"{k}={v}" for k, v in _extras(record).items() if v is not None and k != "event"
         )
-        return redact(f"{base} {fields}" if fields else base)
+        return _ANSI.sub("", redact(f"{base} {fields}" if fields else base))
 
 
 def configure_logging(level: str, fmt: str, *, secrets: Iterable[str | None] = ()) -> None:

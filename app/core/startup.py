@@ -12,6 +12,8 @@ Run standalone: ``python app/core/startup.py`` (exit status 1 on any error).
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -31,6 +33,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger("homechef.startup")
 
 KEY_FIX = "Generate one with `python generate_secret_key.py --env-file .env` (or --rotate)."
+#: The environment wins over .env, so writing .env cannot fix a key set there.
+KEY_FIX_ENVIRONMENT = (
+    "SECRET_KEY comes from the environment variable, which overrides .env: set it to the "
+    "output of `python generate_secret_key.py` where the environment is defined "
+    "(or unset it to use .env)."
+)
 SSL_MODES_OK = frozenset({"require", "verify-ca", "verify-full"})
 #: sslmode=require encrypts but accepts any certificate: whoever sits on the path can
 #: present one. These also check that the server's certificate chains to a trusted root.
@@ -56,6 +64,13 @@ class StartupValidationError(RuntimeError):
         super().__init__(f"Startup validation failed with {len(errors)} problem(s):\n{lines}")
 
 
+def _key_fix() -> str:
+    """Where the key the settings hold came from decides the fix."""
+    if os.environ.get("SECRET_KEY", "").strip():
+        return KEY_FIX_ENVIRONMENT
+    return KEY_FIX
+
+
 def _key_findings(settings: Settings) -> list[Finding]:
     findings: list[Finding] = []
     if settings.SECRET_KEY is None:
@@ -65,7 +80,7 @@ def _key_findings(settings: Settings) -> list[Finding]:
     if not assessment.ok:
         reasons = "; ".join(p.message for p in assessment.problems)
         findings.append(
-            Finding("error", "secret_key.weak", f"SECRET_KEY is too weak: {reasons}.", KEY_FIX)
+            Finding("error", "secret_key.weak", f"SECRET_KEY is too weak: {reasons}.", _key_fix())
         )
     for index, previous in enumerate(settings.PREVIOUS_SECRET_KEYS, start=1):
         value = previous.get_secret_value()
@@ -92,7 +107,8 @@ def _key_findings(settings: Settings) -> list[Finding]:
     return findings
 
 
-def _database_findings(settings: Settings) -> list[Finding]:
+def database_findings(settings: Settings) -> list[Finding]:
+    """The database rules of staging and production (also `homechef migrate`'s)."""
     findings = _database_url_findings(settings, "DATABASE_URL", settings.database_url)
     if settings.DATABASE_LISTEN_URL is not None:
         findings += _database_url_findings(
@@ -315,11 +331,37 @@ def _development_warnings(settings: Settings) -> list[Finding]:
     return findings
 
 
+#: The placeholders .env.example and the docs write (SECRET_KEY's is refused as weak).
+_PLACEHOLDER = re.compile(r"replace[-_]?(me|with)|change[-_]?me|USER:PASSWORD@HOST", re.I)
+_PLACEHOLDER_SETTINGS = (
+    "CLERK_SECRET_KEY", "CLERK_WEBHOOK_SECRET", "CLERK_PUBLISHABLE_KEY", "CLERK_JWT_KEY",
+    "CLERK_ISSUER", "CLERK_JWKS_URL", "DATABASE_URL", "DATABASE_LISTEN_URL",
+    "RATE_LIMIT_STORAGE_URL",
+)
+
+
+def _placeholder_findings(settings: Settings) -> list[Finding]:
+    """A value copied from .env.example unchanged: refused where deployed, warned locally."""
+    severity: Literal["error", "warning"] = "error" if settings.is_deployed else "warning"
+    findings = []
+    for name in _PLACEHOLDER_SETTINGS:
+        value = getattr(settings, name)
+        text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        if isinstance(text, str) and _PLACEHOLDER.search(text):
+            findings.append(Finding(
+                severity, "config.placeholder",
+                f"{name} still holds the placeholder from .env.example.",
+                f"Set {name} to the real value, or leave it empty (unset).",
+            ))
+    return findings
+
+
 def validate_settings(settings: Settings) -> list[Finding]:
     findings = _key_findings(settings) + _cors_findings(settings) + _format_findings(settings)
     findings += _url_encoding_findings(settings)
+    findings += _placeholder_findings(settings)
     if settings.is_deployed:
-        findings += _database_findings(settings) + _clerk_findings(settings)
+        findings += database_findings(settings) + _clerk_findings(settings)
     else:
         findings += _development_warnings(settings)
     return findings

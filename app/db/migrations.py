@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +15,19 @@ from sqlalchemy import Connection, Engine
 #: The migrations ship inside the package, so an installed wheel can migrate too; the
 #: checkout's alembic.ini points here for developers' `alembic upgrade head`.
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+
+
+class _QuietContext(logging.Filter):
+    """Drop the two lines Alembic logs whenever a migration context is made.
+
+    /ready makes one on every probe (every few seconds); "Running upgrade ..." and the
+    rest of a real migration still log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl ", "Will assume "))
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_QuietContext())
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -16,6 +16,15 @@ class RecipeChanged(PreconditionFailed):
     detail = "The recipe has changed since the given ETag; fetch it again."
 
 
+class MalformedIfMatch(BadRequest):
+    code = "malformed-if-match"
+    detail = (
+        'If-Match must be the ETag response header of the recipe, exactly as GET returned it '
+        'without ?servings= (a quoted string, quotes included, like "9f2c1ab07e3d4c5b8a6f0e1d'
+        '2c3b4a59"), or *.'
+    )
+
+
 class InvalidCursor(BadRequest):
     code = "invalid-cursor"
     detail = "The cursor is invalid, expired or belongs to another query."

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.recipes import owner_data_repository as repository
 from app.recipes.models import Favorite, Recipe, RecipeImage
+from app.recipes.scaling import format_quantity
 
 
 def erase_owner_data(session: Session, owner_id: uuid.UUID) -> None:
@@ -51,8 +52,9 @@ def _recipe(recipe: Recipe, image: RecipeImage | None) -> dict[str, Any]:
         "ingredients": [
             {
                 "position": item.position,
-                # A string keeps every stored digit; a JSON number would round.
-                "quantity": None if item.quantity is None else str(item.quantity),
+                # As the API shows it ("800", "1.5"): a string keeps every stored digit
+                # (a JSON number would round), without the column's padding zeros.
+                "quantity": None if item.quantity is None else format_quantity(item.quantity),
                 "unit": item.unit,
                 "name": item.name,
                 "note": item.note,

@@ -7,6 +7,7 @@ dependency does, once, after the route returns).
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import replace
@@ -17,7 +18,12 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.recipes import listing, repository
-from app.recipes.exceptions import RecipeChanged, RecipeNotFound, RelevanceNeedsQuery
+from app.recipes.exceptions import (
+    MalformedIfMatch,
+    RecipeChanged,
+    RecipeNotFound,
+    RelevanceNeedsQuery,
+)
 from app.recipes.models import Recipe, RecipeIngredient, RecipeStep, RecipeTag
 from app.recipes.pagination import (
     Position,
@@ -49,6 +55,7 @@ SCALAR_FIELDS = (
     "title", "description", "servings", "prep_minutes", "cook_minutes", "cuisine",
     "source_url", "visibility",
 )
+LIST_FIELDS = frozenset({"tags", "ingredients", "steps"})
 #: Fields the search column is computed from.
 SEARCHED_FIELDS = frozenset({"title", "description", "tags", "ingredients"})
 SORT_KEY_TYPES: dict[str, type] = {
@@ -78,9 +85,18 @@ def etag_matches(header: str, etag: str) -> bool:
     return etag in candidates
 
 
+#: One ETag of ours (recipe_etag), optionally weakened by a proxy; a list of them, or *.
+_OUR_ETAG = r'\s*(?:W/)?"[0-9a-f]{32}"\s*'
+_IF_MATCH = re.compile(rf"\s*\*\s*|{_OUR_ETAG}(?:,{_OUR_ETAG})*")
+
+
 def _expected_version(recipe: Recipe, if_match: str | None) -> int | None:
     if if_match is None:
         return None
+    # Something that is no ETag at all (a "<etag>" placeholder, unquoted hex) is the
+    # client's mistake to be told about, not a 412 "the recipe has changed".
+    if not _IF_MATCH.fullmatch(if_match):
+        raise MalformedIfMatch()
     if not etag_matches(if_match, recipe_etag(recipe)):
         raise RecipeChanged()
     return recipe.version
@@ -181,8 +197,11 @@ def update_recipe(
 ) -> Recipe:
     expected = _expected_version(recipe, if_match)
     given = changes.model_fields_set
-    if not given:
-        return get_recipe(session, user, recipe.id)
+    # The children are needed only to compare given lists; scalars compare on the row.
+    current = get_recipe(session, user, recipe.id) if given & LIST_FIELDS else recipe
+    if not _changes_something(current, changes):
+        # Nothing to write: the version and ETag stay, so other clients' ETags stay valid.
+        return current if current is not recipe else get_recipe(session, user, recipe.id)
     values = {name: getattr(changes, name) for name in SCALAR_FIELDS if name in given}
     # The guarded UPDATE comes first: it takes the row lock, which also serialises the
     # list replacements below against any concurrent writer of this recipe.
@@ -199,6 +218,21 @@ def update_recipe(
     if given & SEARCHED_FIELDS:
         refresh_search_vectors(session, [recipe.id])
     return get_recipe(session, user, recipe.id)
+
+
+def _changes_something(current: Recipe, changes: RecipeUpdate) -> bool:
+    given = changes.model_fields_set
+    if any(getattr(changes, name) != getattr(current, name)
+           for name in SCALAR_FIELDS if name in given):
+        return True
+    if changes.tags is not None and sorted(changes.tags) != sorted(t.tag for t in current.tags):
+        return True
+    if changes.ingredients is not None and [
+        (i.quantity, i.unit, i.name, i.note) for i in changes.ingredients
+    ] != [(i.quantity, i.unit, i.name, i.note) for i in current.ingredients]:
+        return True  # Decimal compares by value: "800" equals the stored 800.0000
+    return changes.steps is not None and (
+        [s.text for s in changes.steps] != [s.text for s in current.steps])
 
 
 def delete_recipe(session: Session, recipe: Recipe, if_match: str | None) -> None:

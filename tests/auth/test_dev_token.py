@@ -105,3 +105,13 @@ def test_issue_dev_token_without_a_secret_key_is_refused_before_writing(
         issue_dev_token(db, make_settings(ENVIRONMENT="development", SECRET_KEY=None),
                         "you@example.com")
     assert db.scalars(select(User)).all() == []
+
+
+@pytest.mark.parametrize("email", ["notanemail", "you@", "@example.com", "a b@example.com",
+                                   "you@example..com", "you@exa\nmple.com", ""])
+def test_issue_dev_token_refuses_what_is_not_an_email_address(
+    db: Session, make_settings: Callable[..., Settings], email: str
+) -> None:
+    with pytest.raises(DevTokenRefused, match="not an email address"):
+        issue_dev_token(db, make_settings(ENVIRONMENT="development"), email)
+    assert db.scalars(select(User)).all() == []

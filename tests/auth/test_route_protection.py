@@ -87,6 +87,25 @@ def test_every_non_public_route_refuses_a_request_without_a_token(client: TestCl
     assert documented <= set(called)
 
 
+def test_head_on_every_non_public_get_route_refuses_a_request_without_a_token(
+    client: TestClient,
+) -> None:
+    # HEAD is answered as the GET it shadows (app/core/head.py), so it is protected alike.
+    app: FastAPI = client.app  # type: ignore[assignment]
+    heads, leaks = [], []
+    for ctx in iter_route_contexts(app.routes):
+        if (not isinstance(ctx.original_route, APIRoute) or ctx.path in PUBLIC_PATHS
+                or "GET" not in (ctx.methods or ())):
+            continue
+        path = _PATH_PARAM.sub(lambda _: str(uuid.uuid4()), ctx.path)
+        response = client.head(path)
+        heads.append(ctx.path)
+        if response.status_code != 401 or response.content:
+            leaks.append(f"HEAD {ctx.path} -> {response.status_code}")
+    assert leaks == []
+    assert "/api/v1/users/me" in heads
+
+
 def test_the_walk_catches_a_route_left_unprotected(client: TestClient) -> None:
     def leaky(item_id: uuid.UUID) -> dict[str, str]:
         return {"item": str(item_id)}

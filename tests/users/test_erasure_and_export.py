@@ -144,7 +144,7 @@ def test_export_contains_exactly_the_callers_data(
     stew = by_id[str(mine.private.id)]
     assert stew["tags"] == ["stew", "winter"]
     assert [i["name"] for i in stew["ingredients"]] == ["beans", "salt"]
-    assert stew["ingredients"][0]["quantity"] == "1.1250"
+    assert stew["ingredients"][0]["quantity"] == "1.125"  # as the API shows it
     assert [s["text"] for s in stew["steps"]] == ["Soak", "Simmer"]
     assert stew["image"]["content_type"] == "image/webp"
     assert stew["image"]["byte_size"] == len(b"\x89PNG fake bytes")
