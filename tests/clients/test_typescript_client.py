@@ -25,6 +25,7 @@ from tests.hardening.support import UvicornProcess
 
 # Low enough that exchanging on every call (about 25 calls) would be refused with 429.
 AUTH_LIMIT = 6
+REPLAY_STEP = "a retried create is replayed, not repeated"
 
 
 @pytest.fixture
@@ -57,6 +58,12 @@ def _server_env(pg_url: str, fake: FakeClerk) -> dict[str, str]:
     }
 
 
+def _declares_idempotency_key(schema: dict[str, Any]) -> bool:
+    parameters = schema["paths"]["/api/v1/recipes"]["post"].get("parameters", [])
+    return any(p["in"] == "header" and p["name"].lower() == "idempotency-key"
+               for p in parameters)
+
+
 def _result(stdout: str) -> dict[str, Any]:
     lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
     assert len(lines) == 1, stdout
@@ -69,15 +76,23 @@ def test_client_built_from_the_live_schema_signs_in_and_uses_the_api(
 ) -> None:
     fake, frontend = clerk
     with UvicornProcess(_server_env(pg_url, fake), tmp_path) as server:
-        build.generate(httpx.get(f"{server.base_url}/openapi.json", timeout=10).json())
+        schema = httpx.get(f"{server.base_url}/openapi.json", timeout=10).json()
+        build.generate(schema)
         compiled = build.compile()
         assert compiled.returncode == 0, f"tsc failed:\n{compiled.stdout}{compiled.stderr}"
-        run = build.run_driver(
-            {"HOMECHEF_API_URL": server.base_url, "CLERK_FRONTEND_API_URL": frontend.url})
+        idempotent = _declares_idempotency_key(schema)
+        run = build.run_driver({
+            "HOMECHEF_API_URL": server.base_url, "CLERK_FRONTEND_API_URL": frontend.url,
+            "HOMECHEF_EXPECT_IDEMPOTENCY": "1" if idempotent else "0",
+        })
 
     assert run.returncode == 0, f"driver failed:\n{run.stdout}{run.stderr}"
     result = _result(run.stdout)
-    assert len(result["passed"]) == result["steps"] == 12, run.stdout
+    # The replay step runs wherever the server declares Idempotency-Key on creates (the
+    # generic mechanism), and is reported as skipped, not passed, where it does not.
+    expected_skips = [] if idempotent else [REPLAY_STEP]
+    assert (result["steps"], result["skipped"]) == (13, expected_skips), run.stdout
+    assert len(result["passed"]) == 13 - len(expected_skips), run.stdout
     # Phone: the first exchange, one ahead of expiry, one after the token died mid-session
     # (shared by three concurrent calls that each retried once).
     assert (result["phoneExchanges"], result["phoneRetries"]) == (3, 3)
