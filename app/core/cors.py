@@ -21,12 +21,18 @@ from app.core.config import Settings
 from app.core.errors import problem_response
 
 ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-ALLOWED_HEADERS = ("Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID")
+# Idempotency-Key: the PWA sends one with every create (docs/FRONTEND.md); a browser on
+# another origin cannot send a header the preflight does not name.
+ALLOWED_HEADERS = (
+    "Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID",
+    "Idempotency-Key",
+)
 EXPOSED_HEADERS = (
     "ETag",
     "Location",
     "X-Request-ID",
     "Retry-After",
+    "Idempotent-Replayed",
     "RateLimit-Limit",
     "RateLimit-Remaining",
     "RateLimit-Reset",

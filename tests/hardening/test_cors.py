@@ -91,7 +91,8 @@ def test_preflight_answers_only_the_allowed_methods_and_headers(cors_client: Tes
     assert methods == {"GET", "POST", "PUT", "PATCH", "DELETE"}
     allowed = header_set(response.headers["access-control-allow-headers"])
     assert allowed == {"authorization", "content-type", "if-match", "if-none-match",
-                       "x-request-id", "accept", "accept-language", "content-language"}
+                       "x-request-id", "idempotency-key", "accept", "accept-language",
+                       "content-language"}
     assert "access-control-allow-credentials" not in response.headers
     assert int(response.headers["access-control-max-age"]) > 0
 
