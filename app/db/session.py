@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio
@@ -51,17 +52,18 @@ def _abandon(session: Session) -> None:
         session.close()
 
 
-async def _in_own_thread(fn: Callable[[Session], None], session: Session) -> None:
+async def _in_own_thread(fn: Callable[..., None], *args: Any) -> None:
     # A limiter of its own, as FastAPI does for a sync generator's exit: the commit frees
     # a pooled connection, so it must not queue behind requests waiting for one.
     # Shielded: when the client goes away mid-request the task is cancelled, and the
     # rollback and close must still run, or the connection stays checked out until GC.
     with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(fn, session, limiter=anyio.CapacityLimiter(1))
+        await anyio.to_thread.run_sync(fn, *args, limiter=anyio.CapacityLimiter(1))
 
 
 #: Where a request's sessions are kept for its route to end them (the scope's state).
 _SESSIONS = "homechef.sessions"
+_WORK = "homechef.unit_of_work"
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -92,27 +94,83 @@ class UnitOfWorkRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
-            sessions: list[Session] = []
-            request.scope.setdefault("state", {})[_SESSIONS] = sessions
+            work = _UnitOfWork()
+            state = request.scope.setdefault("state", {})
+            state[_SESSIONS] = work.sessions
+            state[_WORK] = work
             # Seen by a sync endpoint's worker thread too (it runs in a copy of this context).
-            token = _request_sessions.set(sessions)
+            token = _request_work.set(work)
             try:
                 response = await handler(request)
+            except AnswerInstead as answer:
+                for session in work.sessions:
+                    await _end(_abandon, session)
+                return answer.response
             except BaseException:
-                for session in sessions:
+                for session in work.sessions:
                     await _end(_abandon, session)
                 raise
             finally:
-                _request_sessions.reset(token)
-            for session in sessions:
+                _request_work.reset(token)
+            if work.before_commit:
+                await _in_own_thread(_complete, work, response)
+                return response
+            for session in work.sessions:
                 await _end(_finish, session)
             return response
 
         return handle
 
 
-_request_sessions: ContextVar[list[Session] | None] = ContextVar("request_sessions",
-                                                                default=None)
+class AnswerInstead(Exception):
+    """Raised by a dependency that answers the request itself (an idempotent replay).
+
+    The route rolls back the unit of work (nothing was written) and sends ``response``
+    instead of running the endpoint. Not an error: no handler renders it.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("answered by a dependency")
+        self.response = response
+
+
+#: A step that writes into the request's transaction once the response is built.
+BeforeCommit = Callable[[Response], None]
+
+
+@dataclass
+class _UnitOfWork:
+    sessions: list[Session] = field(default_factory=list)
+    before_commit: list[BeforeCommit] = field(default_factory=list)
+
+
+def run_before_commit(request: Request, step: BeforeCommit) -> None:
+    """Run ``step(response)`` after the endpoint has returned and its response is built,
+    in the same transaction as the endpoint's writes, just before the commit.
+
+    So a write and a record of the response it got (app/idempotency) commit together
+    or not at all. The commit then waits for the response to be serialised, which costs
+    such routes one more thread-pool round trip; other routes are unaffected.
+    """
+    work: _UnitOfWork | None = (request.scope.get("state") or {}).get(_WORK)
+    if work is None:
+        raise RuntimeError(f"{request.url.path}: run_before_commit needs a UnitOfWorkRoute")
+    work.before_commit.append(step)
+
+
+def _complete(work: _UnitOfWork, response: Response) -> None:
+    try:
+        for step in work.before_commit:
+            step(response)
+    except BaseException:
+        while work.sessions:
+            _abandon(work.sessions.pop())
+        raise
+    while work.sessions:
+        _finish(work.sessions.pop())
+
+
+_request_work: ContextVar[_UnitOfWork | None] = ContextVar("request_work", default=None)
 
 
 def _ending_in_its_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -125,13 +183,16 @@ def _ending_in_its_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
-        sessions = _request_sessions.get()
+        work = _request_work.get()
+        sessions = work.sessions if work is not None else []
         try:
             result = endpoint(*args, **kwargs)
         except BaseException:
             while sessions:
                 _abandon(sessions.pop())
             raise
+        if work is not None and work.before_commit:
+            return result  # the route commits once the response is built
         while sessions:
             _finish(sessions.pop())  # on failure it has rolled back and closed
         return result
