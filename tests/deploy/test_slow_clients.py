@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from app.core.config import Settings
+from tests.conftest import IN_CI
 from tests.deploy.nginx_support import Nginx, nginx_binary, start_nginx
 from tests.deploy.slow_clients import SLOW_BODY, SLOW_HEADERS, Attack
 from tests.serving import Uvicorn, server_env, start_uvicorn
@@ -38,7 +39,8 @@ GIVE_UP = 40.0
 @pytest.fixture
 def app_server(settings: Settings, engine, tmp_path: Path) -> Iterator[Uvicorn]:
     server = start_uvicorn("app.main:app", server_env(settings), tmp_path / "uvicorn.log",
-                           prefix=["prlimit", f"--nofile={APP_NOFILE}:{APP_NOFILE}", "--"])
+                           prefix=["prlimit", f"--nofile={APP_NOFILE}:{APP_NOFILE}", "--"],
+                           extra_args=["--timeout-keep-alive", "75"])  # as documented
     yield server
     server.kill()
 
@@ -47,7 +49,10 @@ def app_server(settings: Settings, engine, tmp_path: Path) -> Iterator[Uvicorn]:
 def nginx(app_server: Uvicorn, tmp_path: Path) -> Iterator[Nginx]:
     binary = nginx_binary()
     if binary is None:
-        pytest.skip("nginx is not installed (.ci/run installs the Debian package)")
+        reason = "nginx is not installed (.ci/run installs the Debian package)"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
     server = start_nginx(binary, tmp_path / "nginx", app_server.port)
     yield server
     server.stop()
