@@ -84,17 +84,22 @@ class UnitOfWorkRoute(APIRoute):
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        self.runs_steps = False
         if not inspect.iscoroutinefunction(endpoint) and not inspect.isgeneratorfunction(
             endpoint
         ):
             endpoint = _ending_in_its_thread(endpoint)
+            if any(getattr(d.dependency, _ADDS_STEPS, False)
+                   for d in kwargs.get("dependencies") or ()):
+                endpoint = _awaiting_its_thread(endpoint)
+                self.runs_steps = True
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
-            work = _UnitOfWork()
+            work = _UnitOfWork(runs_steps=self.runs_steps)
             state = request.scope.setdefault("state", {})
             state[_SESSIONS] = work.sessions
             state[_WORK] = work
@@ -136,12 +141,45 @@ class AnswerInstead(Exception):
 
 #: A step that writes into the request's transaction once the response is built.
 BeforeCommit = Callable[[Response], None]
+_ADDS_STEPS = "homechef_adds_unit_of_work_steps"
 
 
 @dataclass
 class _UnitOfWork:
+    runs_steps: bool = False
     sessions: list[Session] = field(default_factory=list)
+    before_endpoint: list[Callable[[], None]] = field(default_factory=list)
     before_commit: list[BeforeCommit] = field(default_factory=list)
+
+
+def adds_unit_of_work_steps(dependency: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a dependency that calls ``run_before_endpoint`` / ``run_before_commit``.
+
+    A sync route that lists it in ``dependencies=[...]`` is then run so that its
+    connection is never held while waiting for a thread: the steps before the endpoint
+    run in the endpoint's own worker thread (they open the transaction), FastAPI
+    serialises the response on the event loop (not in one more thread-pool round trip),
+    and the commit has a thread of its own. Otherwise requests holding connections could
+    wait for threads held by requests waiting for connections, until the pool timeout.
+    """
+    setattr(dependency, _ADDS_STEPS, True)
+    return dependency
+
+
+def _work(request: Request) -> _UnitOfWork:
+    work: _UnitOfWork | None = (request.scope.get("state") or {}).get(_WORK)
+    if work is None or not work.runs_steps:
+        raise RuntimeError(f"{request.url.path}: unit-of-work steps need a sync endpoint on a "
+                           "UnitOfWorkRoute, with the marked dependency in dependencies=[...]")
+    return work
+
+
+def run_before_endpoint(request: Request, step: Callable[[], None]) -> None:
+    """Run ``step()`` first in the endpoint's worker thread, in the request's transaction.
+
+    It may raise ``AnswerInstead`` (the endpoint does not run) or an error.
+    """
+    _work(request).before_endpoint.append(step)
 
 
 def run_before_commit(request: Request, step: BeforeCommit) -> None:
@@ -149,13 +187,9 @@ def run_before_commit(request: Request, step: BeforeCommit) -> None:
     in the same transaction as the endpoint's writes, just before the commit.
 
     So a write and a record of the response it got (app/idempotency) commit together
-    or not at all. The commit then waits for the response to be serialised, which costs
-    such routes one more thread-pool round trip; other routes are unaffected.
+    or not at all.
     """
-    work: _UnitOfWork | None = (request.scope.get("state") or {}).get(_WORK)
-    if work is None:
-        raise RuntimeError(f"{request.url.path}: run_before_commit needs a UnitOfWorkRoute")
-    work.before_commit.append(step)
+    _work(request).before_commit.append(step)
 
 
 def _complete(work: _UnitOfWork, response: Response) -> None:
@@ -186,6 +220,8 @@ def _ending_in_its_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         work = _request_work.get()
         sessions = work.sessions if work is not None else []
         try:
+            for step in work.before_endpoint if work is not None else ():
+                step()
             result = endpoint(*args, **kwargs)
         except BaseException:
             while sessions:
@@ -198,6 +234,16 @@ def _ending_in_its_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return run
+
+
+def _awaiting_its_thread(run: Callable[..., Any]) -> Callable[..., Any]:
+    """The sync endpoint as a coroutine, so FastAPI serialises its result on the event loop."""
+
+    @functools.wraps(run)
+    async def awaiting(*args: Any, **kwargs: Any) -> Any:
+        return await anyio.to_thread.run_sync(functools.partial(run, *args, **kwargs))
+
+    return awaiting
 
 
 async def get_session(request: Request) -> Session:

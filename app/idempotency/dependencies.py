@@ -22,6 +22,11 @@ ordinary response (a model or a ``Response`` with a body, not a stream). Then:
   its write, just before the commit (``app.db.session.run_before_commit``). A request
   that fails (raises) stores nothing, so its retry runs afresh.
 
+The marker must be in the route's ``dependencies=[...]`` (not a parameter) and the
+endpoint a plain ``def``: the route class reads the marker to run the claim in the
+endpoint's thread and to serialise without another thread hop while the transaction is
+open (``app.db.session.adds_unit_of_work_steps``); anything else fails loudly.
+
 Keys are per user (a principal is required), expire after 24 h and are purged by
 ``homechef purge-idempotency-keys`` (app/idempotency/service.py).
 """
@@ -31,12 +36,18 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
 
 from app.auth.dependencies import CurrentPrincipal
 from app.core.errors import problem_responses
-from app.db.session import AnswerInstead, SessionDep, run_before_commit
+from app.db.session import (
+    AnswerInstead,
+    SessionDep,
+    adds_unit_of_work_steps,
+    run_before_commit,
+    run_before_endpoint,
+)
 from app.idempotency import service
 
 KeyHeader = Annotated[
@@ -50,10 +61,13 @@ KeyHeader = Annotated[
 ]
 
 
+@adds_unit_of_work_steps
 async def idempotency(
     request: Request, principal: CurrentPrincipal, session: SessionDep,
     idempotency_key: KeyHeader = None,
 ) -> None:
+    # No database work here: the claim runs first in the endpoint's own worker thread,
+    # so the request holds no connection while it waits for a thread.
     if idempotency_key is None:
         return
     key = service.valid_key(request.headers.getlist("idempotency-key"))
@@ -63,10 +77,14 @@ async def idempotency(
         fingerprint=service.fingerprint(request.method, request.url.path,
                                         request.url.query, body),
     )
-    stored = await anyio.to_thread.run_sync(service.claim, session, claimed)
+    run_before_endpoint(request, partial(_claim, session, claimed))
+    run_before_commit(request, partial(service.remember, session, claimed))
+
+
+def _claim(session: Session, claimed: service.IdempotentRequest) -> None:
+    stored = service.claim(session, claimed)
     if stored is not None:
         raise AnswerInstead(stored)
-    run_before_commit(request, partial(service.remember, session, claimed))
 
 
 #: The marker: ``dependencies=[Idempotent]`` on a create route.
