@@ -293,7 +293,9 @@ def report(ledger: Ledger, notes: dict[str, dict[str, str]]) -> int:
              "edits lost", "key missing", "unresolved", "unacknowledged but stored"]
     print_table("Acknowledged writes, checked in the database afterwards", names,
                 [[tally.get(n, 0) for n in names]],
-                note=f"creates answered by a replay (Idempotent-Replayed): {ledger.replays}")
+                note=f"creates answered by a replay (Idempotent-Replayed): {ledger.replays}; "
+                f"DELETEs answered 404 (repeated by nginx after a worker died, so the "
+                f"recipe was already gone): {ledger.deletes_found_gone}")
     failed = sum(tally.get(n, 0) for n in ("lost", "partial", "duplicates", "orphans",
                                            "deletes undone", "edits lost", "key missing"))
     five_hundreds = sum(c.get("500", 0) for c in counts.values())

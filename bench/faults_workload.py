@@ -55,6 +55,9 @@ class Ledger:
     answers: list[tuple[float, str, int]] = field(default_factory=list)
     intents: list[Intent] = field(default_factory=list)
     replays: int = 0
+    #: DELETEs answered 404: nginx repeats a DELETE (an idempotent method) whose worker
+    #: died mid-request, and the repeat finds the recipe already gone.
+    deletes_found_gone: int = 0
 
     def record(self, status: int) -> None:
         with self.lock:
@@ -170,6 +173,11 @@ class Cook(threading.Thread):
             intent.delete_uncertain = True
         elif response.status_code == 204:
             intent.deleted = True
+        elif response.status_code == 404:
+            # Only this cook deletes its recipes: the delete was already done.
+            intent.deleted = True
+            with self.ledger.lock:
+                self.ledger.deletes_found_gone += 1
 
 
 # --- what the database must hold --------------------------------------------------------------
@@ -221,6 +229,7 @@ def _tally(intents: list[Intent], found: dict[str, list[Any]], keys: set[str],
             out["deletes undone"] += bool(present)
         elif not present and not intent.delete_uncertain:
             out["lost"] += 1
+            print(f"LOST: recipe {intent.recipe_id} (key {intent.key})")
         elif present and not intent.title_uncertain and present[0][2] != intent.title:
             out["edits lost"] += 1
     return dict(out)
