@@ -100,3 +100,29 @@ def test_replay_and_reuse_work_on_sqlite(sqlite_app) -> None:
     assert other.status_code == 422
     assert purge_expired_keys(engine) == 0
     assert len(client.get(RECIPES, headers=as_cook).json()["items"]) == 1
+
+
+def test_the_marker_as_a_parameter_instead_of_a_route_dependency_fails_loudly(
+    make_settings, engine: Engine, db: Session, alice
+) -> None:
+    """The route class must see the marker to run the claim in the endpoint's thread;
+    a route that hides it in a parameter would silently lose idempotency otherwise."""
+    from fastapi import APIRouter, Depends
+
+    from app.db.session import UnitOfWorkRoute
+    from app.idempotency.dependencies import idempotency
+
+    router = APIRouter(route_class=UnitOfWorkRoute)
+
+    @router.post("/api/v1/misdeclared", status_code=201)
+    def misdeclared(_: None = Depends(idempotency)) -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app = create_app(make_settings(), engine=engine)
+    app.include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        headers = with_key(auth_headers(app, alice), "k")
+        assert client.post("/api/v1/misdeclared", headers=headers).status_code == 500
+        # Without a key nothing is claimed, so nothing is wrong.
+        assert client.post("/api/v1/misdeclared", headers=auth_headers(app, alice)
+                           ).status_code == 201
