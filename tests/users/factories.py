@@ -59,7 +59,8 @@ def furnish(db: Session, user: User) -> Household:
         steps=["Toss"],
     )
     add_image(db, private)
-    # A create retried with an Idempotency-Key leaves its key and stored response.
+    # A create retried with an Idempotency-Key leaves an IdempotencyKey row (the key and
+    # the stored response), which erasure must delete and export must list.
     make_idempotency_key(db, user, f"retry-of-{user.clerk_user_id}",
                          response_body=f'{{"title": "{private.title}"}}'.encode())
     return Household(private=private, public=public)
