@@ -84,7 +84,8 @@ class UnitOfWorkRoute(APIRoute):
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        self.runs_steps = False
+        # Already wrapped when a router re-creates its routes on include.
+        self.runs_steps = getattr(endpoint, _ADDS_STEPS, False)
         if not inspect.iscoroutinefunction(endpoint) and not inspect.isgeneratorfunction(
             endpoint
         ):
@@ -243,6 +244,7 @@ def _awaiting_its_thread(run: Callable[..., Any]) -> Callable[..., Any]:
     async def awaiting(*args: Any, **kwargs: Any) -> Any:
         return await anyio.to_thread.run_sync(functools.partial(run, *args, **kwargs))
 
+    setattr(awaiting, _ADDS_STEPS, True)
     return awaiting
 
 
