@@ -7,6 +7,8 @@
                         a local user and an internal access token (development only)
     homechef revoke-user --clerk-id user_...   (or --user-id UUID)
                         refuse every internal token of one user, at once
+    homechef purge-idempotency-keys [--batch 1000]
+                        delete expired Idempotency-Key records (hourly, from cron)
 """
 
 from __future__ import annotations
@@ -146,6 +148,20 @@ def cmd_revoke_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge_idempotency_keys(args: argparse.Namespace) -> int:
+    from app.core.config import get_settings
+    from app.db.engine import make_engine
+    from app.idempotency.cleanup import purge_expired_keys
+
+    engine = make_engine(get_settings())
+    try:
+        deleted = purge_expired_keys(engine, args.batch)
+    finally:
+        engine.dispose()
+    print(f"Deleted {deleted} expired idempotency keys.")
+    return 0
+
+
 def cmd_check(_args: argparse.Namespace) -> int:
     from app.core.startup import main as startup_main
 
@@ -176,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--clerk-id", help="the user's Clerk id (user_...)")
     who.add_argument("--user-id", type=uuid.UUID, help="the user's id in this API")
     revoke.set_defaults(func=cmd_revoke_user)
+    purge = sub.add_parser("purge-idempotency-keys",
+                           help="delete expired Idempotency-Key records, in batches")
+    purge.add_argument("--batch", type=int, default=1000, help="rows per transaction")
+    purge.set_defaults(func=cmd_purge_idempotency_keys)
     return parser
 
 

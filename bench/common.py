@@ -207,17 +207,22 @@ def start_server(
     workers: int | None = None,
     ready_path: str = "/ready",
     timeout: float = 60.0,
+    extra_args: Sequence[str] = (),
+    prefix: Sequence[str] = (),
 ) -> Server:
-    """``uvicorn app_spec`` with the production flags, ready when ``ready_path`` answers 200."""
+    """``uvicorn app_spec`` with the production flags, ready when ``ready_path`` answers 200.
+
+    ``prefix`` runs it under another command (``prlimit --nofile=N:N --``)."""
     workers = workers or config.workers
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = RESULTS_DIR / f"{name}.log"
     command = [
-        sys.executable, "-m", "uvicorn", app_spec, "--host", "127.0.0.1", "--port", str(port),
+        *prefix, sys.executable, "-m", "uvicorn", app_spec, "--host", "127.0.0.1",
+        "--port", str(port),
         "--workers", str(workers), "--no-server-header",
         # The project replaces uvicorn's access log with its own; the reference keeps none.
-        "--no-access-log",
+        "--no-access-log", *extra_args,
     ]
     if factory:
         command.append("--factory")

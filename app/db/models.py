@@ -2,6 +2,7 @@
 
 from app.auth.models import RevokedSession
 from app.db.base import Base
+from app.idempotency.models import IdempotencyKey
 from app.recipes.models import (
     Favorite,
     Recipe,
@@ -16,6 +17,7 @@ from app.webhooks.models import WebhookEvent
 __all__ = [
     "Base",
     "Favorite",
+    "IdempotencyKey",
     "Recipe",
     "RecipeImage",
     "RecipeIngredient",

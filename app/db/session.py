@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio
@@ -51,17 +52,18 @@ def _abandon(session: Session) -> None:
         session.close()
 
 
-async def _in_own_thread(fn: Callable[[Session], None], session: Session) -> None:
+async def _in_own_thread(fn: Callable[..., None], *args: Any) -> None:
     # A limiter of its own, as FastAPI does for a sync generator's exit: the commit frees
     # a pooled connection, so it must not queue behind requests waiting for one.
     # Shielded: when the client goes away mid-request the task is cancelled, and the
     # rollback and close must still run, or the connection stays checked out until GC.
     with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(fn, session, limiter=anyio.CapacityLimiter(1))
+        await anyio.to_thread.run_sync(fn, *args, limiter=anyio.CapacityLimiter(1))
 
 
 #: Where a request's sessions are kept for its route to end them (the scope's state).
 _SESSIONS = "homechef.sessions"
+_WORK = "homechef.unit_of_work"
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -82,37 +84,128 @@ class UnitOfWorkRoute(APIRoute):
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # Already wrapped when a router re-creates its routes on include.
+        self.runs_steps = getattr(endpoint, _ADDS_STEPS, False)
         if not inspect.iscoroutinefunction(endpoint) and not inspect.isgeneratorfunction(
             endpoint
         ):
             endpoint = _ending_in_its_thread(endpoint)
+            if any(getattr(d.dependency, _ADDS_STEPS, False)
+                   for d in kwargs.get("dependencies") or ()):
+                endpoint = _awaiting_its_thread(endpoint)
+                self.runs_steps = True
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
-            sessions: list[Session] = []
-            request.scope.setdefault("state", {})[_SESSIONS] = sessions
+            work = _UnitOfWork(runs_steps=self.runs_steps)
+            state = request.scope.setdefault("state", {})
+            state[_SESSIONS] = work.sessions
+            state[_WORK] = work
             # Seen by a sync endpoint's worker thread too (it runs in a copy of this context).
-            token = _request_sessions.set(sessions)
+            token = _request_work.set(work)
             try:
                 response = await handler(request)
+            except AnswerInstead as answer:
+                for session in work.sessions:
+                    await _end(_abandon, session)
+                return answer.response
             except BaseException:
-                for session in sessions:
+                for session in work.sessions:
                     await _end(_abandon, session)
                 raise
             finally:
-                _request_sessions.reset(token)
-            for session in sessions:
+                _request_work.reset(token)
+            if work.before_commit:
+                await _in_own_thread(_complete, work, response)
+                return response
+            for session in work.sessions:
                 await _end(_finish, session)
             return response
 
         return handle
 
 
-_request_sessions: ContextVar[list[Session] | None] = ContextVar("request_sessions",
-                                                                default=None)
+class AnswerInstead(Exception):
+    """Raised by a dependency that answers the request itself (an idempotent replay).
+
+    The route rolls back the unit of work (nothing was written) and sends ``response``
+    instead of running the endpoint. Not an error: no handler renders it.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("answered by a dependency")
+        self.response = response
+
+
+#: A step that writes into the request's transaction once the response is built.
+BeforeCommit = Callable[[Response], None]
+_ADDS_STEPS = "homechef_adds_unit_of_work_steps"
+
+
+@dataclass
+class _UnitOfWork:
+    runs_steps: bool = False
+    sessions: list[Session] = field(default_factory=list)
+    before_endpoint: list[Callable[[], None]] = field(default_factory=list)
+    before_commit: list[BeforeCommit] = field(default_factory=list)
+
+
+def adds_unit_of_work_steps(dependency: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a dependency that calls ``run_before_endpoint`` / ``run_before_commit``.
+
+    A sync route that lists it in ``dependencies=[...]`` is then run so that its
+    connection is never held while waiting for a thread: the steps before the endpoint
+    run in the endpoint's own worker thread (they open the transaction), FastAPI
+    serialises the response on the event loop (not in one more thread-pool round trip),
+    and the commit has a thread of its own. Otherwise requests holding connections could
+    wait for threads held by requests waiting for connections, until the pool timeout.
+    """
+    setattr(dependency, _ADDS_STEPS, True)
+    return dependency
+
+
+def _work(request: Request) -> _UnitOfWork:
+    work: _UnitOfWork | None = (request.scope.get("state") or {}).get(_WORK)
+    if work is None or not work.runs_steps:
+        raise RuntimeError(f"{request.url.path}: unit-of-work steps need a sync endpoint on a "
+                           "UnitOfWorkRoute, with the marked dependency in dependencies=[...]")
+    return work
+
+
+def run_before_endpoint(request: Request, step: Callable[[], None]) -> None:
+    """Run ``step()`` first in the endpoint's worker thread, in the request's transaction.
+
+    It may raise ``AnswerInstead`` (the endpoint does not run) or an error.
+    """
+    _work(request).before_endpoint.append(step)
+
+
+def run_before_commit(request: Request, step: BeforeCommit) -> None:
+    """Run ``step(response)`` after the endpoint has returned and its response is built,
+    in the same transaction as the endpoint's writes, just before the commit.
+
+    So a write and a record of the response it got (app/idempotency) commit together
+    or not at all.
+    """
+    _work(request).before_commit.append(step)
+
+
+def _complete(work: _UnitOfWork, response: Response) -> None:
+    try:
+        for step in work.before_commit:
+            step(response)
+    except BaseException:
+        while work.sessions:
+            _abandon(work.sessions.pop())
+        raise
+    while work.sessions:
+        _finish(work.sessions.pop())
+
+
+_request_work: ContextVar[_UnitOfWork | None] = ContextVar("request_work", default=None)
 
 
 def _ending_in_its_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -125,18 +218,34 @@ def _ending_in_its_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
-        sessions = _request_sessions.get()
+        work = _request_work.get()
+        sessions = work.sessions if work is not None else []
         try:
+            for step in work.before_endpoint if work is not None else ():
+                step()
             result = endpoint(*args, **kwargs)
         except BaseException:
             while sessions:
                 _abandon(sessions.pop())
             raise
+        if work is not None and work.before_commit:
+            return result  # the route commits once the response is built
         while sessions:
             _finish(sessions.pop())  # on failure it has rolled back and closed
         return result
 
     return run
+
+
+def _awaiting_its_thread(run: Callable[..., Any]) -> Callable[..., Any]:
+    """The sync endpoint as a coroutine, so FastAPI serialises its result on the event loop."""
+
+    @functools.wraps(run)
+    async def awaiting(*args: Any, **kwargs: Any) -> Any:
+        return await anyio.to_thread.run_sync(functools.partial(run, *args, **kwargs))
+
+    setattr(awaiting, _ADDS_STEPS, True)
+    return awaiting
 
 
 async def get_session(request: Request) -> Session:

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from app.auth.dependencies import CurrentPrincipal
 from app.core.errors import problem_responses
 from app.db.session import SessionDep, UnitOfWorkRoute
+from app.idempotency.dependencies import IDEMPOTENCY_PROBLEMS, Idempotent
 from app.recipes import service
 from app.recipes.dependencies import OwnedRecipe, RecipeId, VisibleRecipe
 from app.recipes.schemas import (
@@ -65,8 +66,9 @@ def _location(request: Request, recipe_id: object) -> str:
     "/recipes",
     status_code=status.HTTP_201_CREATED,
     response_model=RecipeRead,
-    responses=_BODY_ERRORS,
+    responses={**_BODY_ERRORS, **IDEMPOTENCY_PROBLEMS},
     summary="Create a recipe with its ingredients, steps and tags",
+    dependencies=[Idempotent],
 )
 def create_recipe(
     body: RecipeCreate, user: CurrentPrincipal, session: SessionDep, request: Request,

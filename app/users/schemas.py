@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.sanitize import PlainText
+from app.idempotency.schemas import ExportedIdempotencyKey
 
 MeasurementSystem = Literal["metric", "us"]
 
@@ -145,3 +146,4 @@ class UserExport(BaseModel):
     profile: ExportedProfile
     recipes: list[ExportedRecipe]
     favorites: list[ExportedFavorite]
+    idempotency_keys: list[ExportedIdempotencyKey]

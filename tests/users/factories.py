@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.recipes.models import Favorite, Recipe, RecipeImage
 from app.users.models import User
+from tests.idempotency.factories import make_idempotency_key
 from tests.recipes.factories import make_recipe
 
 
@@ -58,6 +59,10 @@ def furnish(db: Session, user: User) -> Household:
         steps=["Toss"],
     )
     add_image(db, private)
+    # A create retried with an Idempotency-Key leaves an IdempotencyKey row (the key and
+    # the stored response), which erasure must delete and export must list.
+    make_idempotency_key(db, user, f"retry-of-{user.clerk_user_id}",
+                         response_body=f'{{"title": "{private.title}"}}'.encode())
     return Household(private=private, public=public)
 
 

@@ -153,6 +153,9 @@ def test_export_contains_exactly_the_callers_data(
         {"recipe_id": str(theirs.public.id), "created_at": export["favorites"][0]["created_at"]}
     ]
 
+    assert [k["key"] for k in export["idempotency_keys"]] == [f"retry-of-{user.clerk_user_id}"]
+    assert export["idempotency_keys"][0]["path"] == "/api/v1/recipes"
+
     # Nothing of anyone else: no other person's id, email or recipe appears anywhere.
     for foreign in (str(other.id), "them@example.com", "Otto", str(theirs.private.id)):
         assert foreign not in response.text
@@ -167,6 +170,7 @@ def test_export_of_a_fresh_user_is_just_the_profile(
     user = make_user(db)
     export = client.get(f"{ME}/export", headers=auth_headers(app, user)).json()
     assert export["recipes"] == [] and export["favorites"] == []
+    assert export["idempotency_keys"] == []
     assert export["profile"]["id"] == str(user.id)
 
 
