@@ -13,7 +13,7 @@ from tests.recipes.support import RECIPES
 
 def _titles_over_all_pages(client, headers: dict[str, str], **params: object) -> list[str]:
     titles: list[str] = []
-    query: dict[str, object] = {"limit": 2, **params}
+    query: dict[str, object] = {"limit": 2, "scope": "all", **params}
     while True:
         response = client.get(RECIPES, params=query, headers=headers)
         assert response.status_code == 200, response.text
@@ -25,7 +25,8 @@ def _titles_over_all_pages(client, headers: dict[str, str], **params: object) ->
 
 
 def _titles(client, headers: dict[str, str], **params: object) -> list[str]:
-    response = client.get(RECIPES, params=params, headers=headers)
+    # scope=all: these tests are about others' public recipes sharing statements too.
+    response = client.get(RECIPES, params={"scope": "all", **params}, headers=headers)
     assert response.status_code == 200, response.text
     return sorted(item["title"] for item in response.json()["items"])
 
@@ -133,5 +134,5 @@ def test_page_rows_have_the_documented_column_order(db: Session) -> None:
         query = listing.ListQuery(user_id=uuid.uuid4(), sort=sort, limit=5, dialect=dialect)
         statement = listing.page_statement(listing.shape_of(query))
         names = tuple(column.key for column in statement.selected_columns)
-        tags = ("tags",) if dialect == "postgresql" else ()
-        assert names == listing.SUMMARY_FIELDS + tags
+        extra = listing.PG_EXTRA_FIELDS if dialect == "postgresql" else ()
+        assert names == listing.SUMMARY_FIELDS + extra
