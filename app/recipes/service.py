@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.core.errors import AppError
 from app.recipes import list_filters, listing, repository
 from app.recipes.exceptions import RecipeChanged, RecipeNotFound
 from app.recipes.models import Recipe, RecipeIngredient, RecipeStep, RecipeTag
@@ -249,15 +250,20 @@ def saved_filter_counts(
     """For the collections list: each saved filter's count as a scalar subquery (None when
     it can match nothing) and the values of all of them, to be run as ONE statement.
 
-    ``saved`` pairs a unique parameter prefix with a smart collection's stored filter; a
-    filter that is no longer valid raises ``CollectionFilterInvalid``.
+    ``saved`` pairs a unique parameter prefix with a smart collection's stored filter.
     """
     dialect = session.get_bind().dialect.name
     parts: list[tuple[str, Any]] = []
     values: dict[str, Any] = {}
     for prefix, raw in saved:
-        params = list_filters.saved_filter(raw)
-        query = replace(list_filters.list_query(user, params, limit=1), dialect=dialect)
+        try:
+            params = list_filters.saved_filter(raw)
+            query = replace(list_filters.list_query(user, params, limit=1), dialect=dialect)
+        except AppError:
+            # A filter the rules no longer accept counts nothing here; listing its
+            # recipes says why (CollectionFilterInvalid).
+            parts.append((prefix, None))
+            continue
         subquery, bound = listing.count_part(query, prefix)
         parts.append((prefix, subquery))
         values.update(bound)
