@@ -98,3 +98,21 @@ class MembershipState(BaseModel):
     collection_id: uuid.UUID
     recipe_id: uuid.UUID
     in_collection: bool
+
+
+class ExportedMembership(BaseModel):
+    recipe_id: uuid.UUID
+    added_at: datetime
+
+
+class ExportedCollection(BaseModel):
+    """A collection in the GDPR export (app/users/schemas.UserExport)."""
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    position: int
+    filter: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    recipes: list[ExportedMembership]

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.collections.schemas import ExportedCollection
 from app.core.sanitize import PlainText
 
 MeasurementSystem = Literal["metric", "us"]
@@ -146,3 +147,4 @@ class UserExport(BaseModel):
     profile: ExportedProfile
     recipes: list[ExportedRecipe]
     favorites: list[ExportedFavorite]
+    collections: list[ExportedCollection]
