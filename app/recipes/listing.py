@@ -365,7 +365,8 @@ def _prefixed_count(shape: Shape, prefix: str) -> Any:
         return None
 
     def rename(element: Any) -> Any:
-        if isinstance(element, BindParameter):
+        # Named parameters only; literals (anonymous, value carried) stay as they are.
+        if isinstance(element, BindParameter) and not element.unique:
             return bindparam(prefix + element.key, type_=element.type)
         return None
 
