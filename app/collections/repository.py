@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.collections.models import Collection, CollectionRecipe
+from app.db.session import read_rows
 from app.recipes.models import Recipe
 from app.recipes.repository import visible_to
 
@@ -146,6 +148,28 @@ def remove_member(session: Session, collection_id: uuid.UUID, recipe_id: uuid.UU
 # --- counts ----------------------------------------------------------------------------
 
 
+_OWNER = bindparam("owner", type_=Uuid())
+_ONLY = bindparam("only", type_=Uuid())
+
+
+@functools.lru_cache(maxsize=256)
+def _counts_statement(smart: tuple[tuple[str, Any], ...], single: bool) -> Any:
+    """Built once per structure (which smart shapes, in which order) and reused: with a
+    dozen arms, building the statement and its cache key was a good part of the request."""
+    hand_picked = (
+        select(CollectionRecipe.collection_id, func.count().label("n"))
+        .join(Collection, Collection.id == CollectionRecipe.collection_id)
+        .join(Recipe, Recipe.id == CollectionRecipe.recipe_id)
+        .where(Collection.owner_id == _OWNER, visible_to(_OWNER),  # type: ignore[arg-type]
+               *([Collection.id == _ONLY] if single else []))
+        .group_by(CollectionRecipe.collection_id)
+    )
+    arms: list[Any] = [hand_picked]
+    arms += [select(bindparam(f"{prefix}collection_id", type_=Uuid()), subquery)
+             for prefix, subquery in smart]
+    return arms[0] if len(arms) == 1 else union_all(*arms)
+
+
 def counts(
     session: Session,
     owner_id: uuid.UUID,
@@ -159,20 +183,9 @@ def counts(
     per collection, its count (``smart``: collection id, parameter prefix, the list's
     count as a scalar subquery or None when nothing can match) with ``values`` bound.
     """
-    hand_picked = (
-        select(CollectionRecipe.collection_id, func.count().label("n"))
-        .join(Collection, Collection.id == CollectionRecipe.collection_id)
-        .join(Recipe, Recipe.id == CollectionRecipe.recipe_id)
-        .where(Collection.owner_id == owner_id, visible_to(owner_id),
-               *([Collection.id == only] if only is not None else []))
-        .group_by(CollectionRecipe.collection_id)
-    )
-    arms: list[Any] = [hand_picked]
-    params = dict(values)
-    for collection_id, prefix, subquery in smart:
-        if subquery is None:
-            continue
-        params[f"{prefix}collection_id"] = collection_id
-        arms.append(select(bindparam(f"{prefix}collection_id", type_=Uuid()), subquery))
-    statement = arms[0] if len(arms) == 1 else union_all(*arms)
-    return {collection_id: n for collection_id, n in session.execute(statement, params)}
+    arms = tuple((prefix, subquery) for _id, prefix, subquery in smart if subquery is not None)
+    params = {**values, "owner": owner_id, "only": only}
+    params.update({f"{prefix}collection_id": collection_id
+                   for collection_id, prefix, subquery in smart if subquery is not None})
+    statement = _counts_statement(arms, only is not None)
+    return {collection_id: n for collection_id, n in read_rows(session, statement, params)}
