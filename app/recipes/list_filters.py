@@ -10,6 +10,7 @@ request's own parameters narrow (tags and ingredients add up, ``q`` words add up
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,8 +20,8 @@ from app.auth.principal import Principal
 from app.collections import list_parts
 from app.collections.exceptions import CollectionFilterInvalid
 from app.recipes import listing
-from app.recipes.exceptions import RelevanceNeedsQuery
-from app.recipes.pagination import query_fingerprint
+from app.recipes.exceptions import InvalidCursor, RelevanceNeedsQuery
+from app.recipes.pagination import decode_cursor, query_fingerprint
 from app.recipes.schemas import RecipeFilter, RecipeListParams
 from app.recipes.search import parse_query
 
@@ -67,6 +68,8 @@ def fingerprint(query: listing.ListQuery, q: str | None, collection: str | None)
         "max_total_minutes": query.max_total_minutes, "owner": query.owner_id,
         "favorites": query.favorites, "visibility": query.visibility,
         "scope": query.scope, "collection": collection, "uncollected": query.uncollected,
+        # Hand-picked (its id) or smart (None): a cursor says which, see plan().
+        "member_of": query.collection_id,
     })
 
 
@@ -113,3 +116,34 @@ def resolve(
     if source.filter is None:
         return params, source.id
     return _narrowed(saved_filter(source.filter), params), None
+
+
+def plan(
+    session: Session, user: Principal, params: RecipeListParams, key: bytes,
+    key_types: dict[str, type],
+) -> tuple[listing.ListQuery, str, RecipeListParams]:
+    """The query to run (its cursor position decoded), its fingerprint, and the effective
+    parameters.
+
+    A next page of a hand-picked collection is ONE statement: its cursor, signed for this
+    caller and this collection as hand-picked, proves the collection was the caller's when
+    the first page was served (ownership never changes, and a deleted collection has no
+    members left), so the collection's row is not read again. Any other cursor, and every
+    first page, reads the collection's row first (``resolve``).
+    """
+    asked = params.collection
+    if params.cursor and asked is not None and asked != "none":
+        hand = list_query(user, params, params.limit, uuid.UUID(asked))
+        hand_print = fingerprint(hand, params.q, asked)
+        try:
+            after = decode_cursor(key, params.cursor, hand_print, key_types[hand.sort])
+            return replace(hand, after=after), hand_print, params
+        except InvalidCursor:
+            pass  # a smart collection's cursor, or not one of ours: decided below
+    effective, member_of = resolve(session, user, params)
+    query = list_query(user, effective, effective.limit, member_of)
+    printed = fingerprint(query, effective.q, asked)
+    if effective.cursor:
+        after = decode_cursor(key, effective.cursor, printed, key_types[query.sort])
+        query = replace(query, after=after)
+    return query, printed, effective

@@ -257,9 +257,10 @@ def _owner(value: str) -> str:
 
 
 def _collection(value: str) -> str:
-    if value != "none":
-        uuid.UUID(value)  # ValueError (422) unless a collection id
-    return value
+    if value == "none":
+        return value
+    # ValueError (422) unless a collection id; one spelling, so cursors match.
+    return str(uuid.UUID(value))
 
 
 Scope = Literal["mine", "public", "all"]

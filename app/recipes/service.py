@@ -23,7 +23,6 @@ from app.recipes.models import Recipe, RecipeIngredient, RecipeStep, RecipeTag
 from app.recipes.pagination import (
     Position,
     cursor_key,
-    decode_cursor,
     encode_cursor,
 )
 from app.recipes.repository import RecipeDetail
@@ -222,14 +221,8 @@ def delete_recipe(session: Session, recipe: Recipe, if_match: str | None) -> Non
 def list_recipes(
     session: Session, user: Principal, params: RecipeListParams, secret: str
 ) -> RecipePage:
-    asked_collection = params.collection
-    params, member_of = list_filters.resolve(session, user, params)
-    query = list_filters.list_query(user, params, params.limit, member_of)
-    fingerprint = list_filters.fingerprint(query, params.q, asked_collection)
     key = cursor_key(secret)
-    if params.cursor:
-        after = decode_cursor(key, params.cursor, fingerprint, SORT_KEY_TYPES[query.sort])
-        query = replace(query, after=after)
+    query, fingerprint, params = list_filters.plan(session, user, params, key, SORT_KEY_TYPES)
     query = replace(query, dialect=session.get_bind().dialect.name)
     rows, more = listing.fetch_page(session, query)
     tags = listing.page_tags(session, query, rows)

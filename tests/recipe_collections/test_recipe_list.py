@@ -105,3 +105,14 @@ def test_removing_a_recipe_updates_its_summary(client, db: Session, alice, as_al
     client.delete(member_url(book.id, recipe.id), headers=as_alice)
     assert _page(client, as_alice)["items"][0]["collections"] == []
     assert _page(client, as_alice, collection=str(book.id))["items"] == []
+
+
+def test_a_collection_id_in_any_spelling_is_the_same_filter(
+    client, db: Session, alice, as_alice
+) -> None:
+    book = make_collection(db, alice, recipes=make_recipes(db, alice, 3))
+    first = _page(client, as_alice, collection=str(book.id), limit=2)
+    shouting = _page(client, as_alice, collection=str(book.id).upper(), limit=2,
+                     cursor=first["next_cursor"])
+    assert len(shouting["items"]) == 1
+    assert _page(client, as_alice, collection=book.id.hex)["items"]

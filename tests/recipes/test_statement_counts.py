@@ -60,8 +60,9 @@ def test_list_statement_count_does_not_grow_with_page_size(
 def test_a_collection_page_is_one_statement_after_one_lookup_of_the_collection(
     client, engine: Engine, db: Session, alice, bob, as_alice, smart: bool, include_total: bool
 ) -> None:
-    """The page (rows, their tags and collections) is one statement; the collection's own
-    row is read once before it (whose it is, and a smart one's saved filter)."""
+    """The page (rows, their tags and collections) is one statement. A first page reads
+    the collection's row before it (whose it is, and a smart one's saved filter); a next
+    page of a hand-picked collection does not (its signed cursor says so)."""
     fields = {"title": "Tomato soup", "tags": ["vegan", "soup"], "ingredients": ["salt"]}
     mine = make_recipes(db, alice, 30, **fields)
     theirs = make_recipes(db, bob, 30, visibility="public", **fields)
@@ -74,6 +75,12 @@ def test_a_collection_page_is_one_statement_after_one_lookup_of_the_collection(
     one = statements_for(client, engine, RECIPES, as_alice, limit=1, **params)
     fifty = statements_for(client, engine, RECIPES, as_alice, limit=50, **params)
     assert one == fifty == 2 + include_total
+    cursor = client.get(RECIPES, params={**params, "limit": 20}, headers=as_alice).json()[
+        "next_cursor"]
+    assert cursor
+    following = statements_for(client, engine, RECIPES, as_alice, limit=20, cursor=cursor,
+                               **params)
+    assert following == (2 if smart else 1) + include_total
 
 
 def test_collections_list_counts_every_collection_in_one_statement(
