@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     CompoundSelect,
     Row,
@@ -46,7 +45,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.collections import list_parts
 from app.db.session import read_rows
@@ -326,7 +324,7 @@ def page_statement(shape: Shape) -> Select[Any] | CompoundSelect[Any] | None:
 
 @functools.lru_cache(maxsize=256)
 def count_statement(shape: Shape) -> Select[Any] | None:
-    """Pass a shape normalised by ``_count_shape``: the count ignores order and paging."""
+    """Pass a shape normalised by ``count_shape``: the count ignores order and paging."""
     filters = _filters(shape)
     arms = [select(Recipe.id).where(*branch, *filters) for branch in _branches(shape)]
     if not arms:
@@ -344,41 +342,16 @@ def fetch_page(session: Session, query: ListQuery) -> tuple[Sequence[Row[Any]], 
     return rows[: query.limit], len(rows) > query.limit
 
 
-def _count_shape(query: ListQuery) -> Shape:
+def count_shape(query: ListQuery) -> Shape:
     return replace(shape_of(query), sort="newest", limit=0, paged=False)
 
 
 def count(session: Session, query: ListQuery) -> int:
-    statement = count_statement(_count_shape(query))
+    statement = count_statement(count_shape(query))
     if statement is None:
         return 0
     values = bound_values(replace(query, after=None))
     return read_rows(session, statement, values).scalar() or 0
-
-
-@functools.lru_cache(maxsize=256)
-def _prefixed_count(shape: Shape, prefix: str) -> Any:
-    """``count_statement`` as a scalar subquery whose parameters are all named
-    ``prefix + name``, so that several counts with different values fit one statement."""
-    statement = count_statement(shape)
-    if statement is None:
-        return None
-
-    def rename(element: Any) -> Any:
-        # Named parameters only; literals (anonymous, value carried) stay as they are.
-        if isinstance(element, BindParameter) and not element.unique:
-            return bindparam(prefix + element.key, type_=element.type)
-        return None
-
-    return replacement_traverse(statement, {}, rename).scalar_subquery()
-
-
-def count_part(query: ListQuery, prefix: str) -> tuple[Any, dict[str, Any]]:
-    """The count of ``query`` as a scalar subquery (None: no rows possible) and its
-    values, to be combined with others in one statement (the collections list)."""
-    values = bound_values(replace(query, after=None))
-    return (_prefixed_count(_count_shape(query), prefix),
-            {prefix + key: value for key, value in values.items()})
 
 
 # Built once, on the table rather than the mapped class: per request, building the IN

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.errors import AppError
-from app.recipes import list_filters, listing, repository
+from app.recipes import list_counts, list_filters, listing, repository
 from app.recipes.exceptions import RecipeChanged, RecipeNotFound
 from app.recipes.models import Recipe, RecipeIngredient, RecipeStep, RecipeTag
 from app.recipes.pagination import (
@@ -257,7 +257,7 @@ def saved_filter_counts(
             # recipes says why (CollectionFilterInvalid).
             parts.append((prefix, None))
             continue
-        subquery, bound = listing.count_part(query, prefix)
+        subquery, bound = list_counts.count_part(query, prefix)
         parts.append((prefix, subquery))
         values.update(bound)
     return parts, values

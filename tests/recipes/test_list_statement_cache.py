@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.recipes import listing
+from app.recipes import list_counts, listing
 from tests.recipes.factories import make_recipes
 from tests.recipes.support import RECIPES
 
@@ -187,9 +187,9 @@ def test_counts_of_many_saved_filters_reuse_their_renamed_statements(db: Session
     dialect = db.get_bind().dialect.name
     query = listing.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=1, tags=("a",),
                               dialect=dialect)
-    first, values = listing.count_part(query, "s0_")
-    again, _ = listing.count_part(replace_user(query), "s0_")
-    other, other_values = listing.count_part(query, "s1_")
+    first, values = list_counts.count_part(query, "s0_")
+    again, _ = list_counts.count_part(replace_user(query), "s0_")
+    other, other_values = list_counts.count_part(query, "s1_")
     assert first is again and first is not other
     assert set(values) == {"s0_me", "s0_tag_0"} and set(other_values) == {"s1_me", "s1_tag_0"}
 
