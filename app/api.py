@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from app.auth.dependencies import require_user
 from app.auth.router import protected_router as auth_protected
 from app.auth.router import public_router as auth_public
+from app.collections.router import router as collections_router
 from app.core.errors import problem_responses
 from app.health.router import router as health_router
 from app.recipes.images_router import router as recipe_images_router
@@ -45,7 +46,8 @@ def include_routers(app: FastAPI) -> None:
     # seven routers and was a fifth of the CPU of a trivial request: bench/README.md); no
     # two routers share a path, so the order changes nothing else. Public ones only if in
     # PUBLIC_PATHS.
-    for router in (recipes_router, recipe_images_router, users_router, auth_protected):
+    for router in (recipes_router, collections_router, recipe_images_router, users_router,
+                   auth_protected):
         app.include_router(router, **protected)
     for router in (auth_public, webhooks_router):
         app.include_router(router, **public)

@@ -40,7 +40,8 @@ RESULTS_DIR = REPO_ROOT / "bench" / "results"
 PG_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-BENCH_DB = "homechef_bench"
+#: BENCH_DB=... runs on a database of its own (e.g. a branch whose migrations differ).
+BENCH_DB = os.environ.get("BENCH_DB", "homechef_bench")
 API = "/api/v1"
 WRK_INSTALL_HINT = "apt-get update && apt-get install -y wrk"
 

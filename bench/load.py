@@ -45,10 +45,17 @@ from bench.seed import ensure_seeded, restore
 from tests.fakes.clerk import FakeClerk
 
 READS = ("get", "list", "search")
-ENDPOINTS = ("get", "list", "search", "create", "exchange")
+ENDPOINTS = ("get", "list", "search", "create", "exchange", "own", "collections", "hand",
+             "smart")
 LABELS = {"get": "GET one recipe", "list": "list page (20)", "search": "search (20)",
-          "create": "create (POST)", "exchange": "token exchange"}
+          "create": "create (POST)", "exchange": "token exchange",
+          "own": "list, own (default)", "collections": "GET /collections",
+          "hand": "list ?collection=hand", "smart": "list ?collection=smart"}
 READ_TARGET = 0.7
+#: The collections rows (issue 16): the collections list's p50 at c=8, and a collection's
+#: page against the unfiltered (default) list's req/s at the same concurrency.
+COLLECTIONS_P50_MS = 10.0
+FILTERED_TARGET = 0.8
 
 
 @dataclass(frozen=True)
@@ -127,10 +134,26 @@ def report(rows: list[Row], workers: int) -> bool:
         print(f"\nTarget: authenticated reads >= {READ_TARGET}x the reference's req/s: "
               f"{verdict(met)} (lowest ratio {ratio(worst.project.rps, worst.reference.rps)}, "
               f"{LABELS[worst.endpoint]} at c={worst.concurrency})")
+    collections_targets(rows)
     failed = sum(r.project.failed + (r.reference.failed if r.reference else 0) for r in rows)
     if failed:
         print(f"WARNING: {fmt(failed)} failed requests; see bench/results/*.log")
     return met
+
+
+def collections_targets(rows: list[Row]) -> None:
+    by = {(r.endpoint, r.concurrency): r.project for r in rows}
+    if ("collections", 8) in by:
+        p50 = by[("collections", 8)].p50_ms
+        print(f"Target: GET /collections p50 <= {COLLECTIONS_P50_MS:g} ms at c=8: "
+              f"{verdict(p50 <= COLLECTIONS_P50_MS)} ({p50:.1f} ms)")
+    for endpoint in ("hand", "smart"):
+        for (name, c), result in sorted(by.items()):
+            own = by.get(("own", c))
+            if name == endpoint and own is not None:
+                met = result.rps >= FILTERED_TARGET * own.rps
+                print(f"Target: {LABELS[endpoint]} >= {FILTERED_TARGET}x the unfiltered "
+                      f"list's req/s at c={c}: {verdict(met)} ({ratio(result.rps, own.rps)})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per endpoint")
     parser.add_argument("--concurrency", default="8,32,64")
-    parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS[:5]),
+                        help=f"any of {','.join(ENDPOINTS)}")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     args = parser.parse_args(argv)
     require_wrk()
@@ -169,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
                 "search": lambda ref: workload.search(pop, reference=ref),
                 "create": lambda _ref: workload.create(pop),
                 "exchange": lambda _ref: workload.exchange(clerk_tokens),
+                "own": lambda _ref: workload.own_list_page(pop),
+                "collections": lambda _ref: workload.collections_list(pop),
+                "hand": lambda _ref: workload.collection_page(pop, smart=False),
+                "smart": lambda _ref: workload.collection_page(pop, smart=True),
             }
             print(f"Seeded data: {seed.users:,} users, {seed.recipes:,} recipes "
                   f"({'reused' if seed.reused else 'seeded now'}). {note}", flush=True)

@@ -131,7 +131,7 @@ def deep_pages(config: ServerConfig, engine: Engine, samples: int) -> bool:
           start_server("scale-reference", "bench.reference_app:create_app", config,
                        factory=True) as reference,
           httpx.Client(timeout=30) as client):
-        api_url = f"{project.url}{API}/recipes?limit=20"
+        api_url = f"{project.url}{API}/recipes?limit=20&scope=all"
         deep_suffix = _walk(client, api_url, headers, DEEP_PAGE,
                             lambda b: f"&cursor={b['next_cursor']}" if b["next_cursor"] else None)
         ref_url = f"{reference.url}/recipes?as_user={user}&limit=20"
@@ -140,8 +140,9 @@ def deep_pages(config: ServerConfig, engine: Engine, samples: int) -> bool:
             lambda b: (f"&after_created={quote(b['next']['created_at'])}"
                        f"&after_id={b['next']['id']}") if b["next"] else None)
         requests = {
-            ("API", 1): Req("GET", f"{API}/recipes?limit=20", headers),
-            ("API", DEEP_PAGE): Req("GET", f"{API}/recipes?limit=20{deep_suffix}", headers),
+            ("API", 1): Req("GET", f"{API}/recipes?limit=20&scope=all", headers),
+            ("API", DEEP_PAGE): Req("GET", f"{API}/recipes?limit=20&scope=all{deep_suffix}",
+                                    headers),
             ("reference", 1): Req("GET", f"/recipes?as_user={user}&limit=20"),
             ("reference", DEEP_PAGE): Req("GET", f"/recipes?as_user={user}&limit=20{ref_suffix}"),
         }
@@ -170,7 +171,7 @@ def deep_pages(config: ServerConfig, engine: Engine, samples: int) -> bool:
         rows,
     )
     print(f"Target: page {DEEP_PAGE} <= {DEEP_TARGET}x page 1 (p50): {verdict(met)}")
-    plan = explain_request(config, f"{API}/recipes?limit=20{deep_suffix}", headers)
+    plan = explain_request(config, f"{API}/recipes?limit=20&scope=all{deep_suffix}", headers)
     print_plan(f"EXPLAIN (ANALYZE, BUFFERS) of the API's page-{DEEP_PAGE} statement:", plan)
     return met
 

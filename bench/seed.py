@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 import time
 import uuid
@@ -156,6 +157,25 @@ SENTENCES = [
 ]
 
 
+#: 20 collections per user: even positions hand-picked (~1/4 of the owner's recipes and a
+#: few public ones), odd positions smart, with these saved filters.
+COLLECTIONS_PER_USER = 20
+SMART_FILTERS = [
+    {"tag": ["vegan"]},
+    {"max_total_minutes": 30},
+    {"cuisine": "Italian"},
+    {"tag": ["quick", "dinner"]},
+    {"favorites": True},
+    {"ingredient": ["garlic"]},
+    {"q": "soup"},
+    {"collection": "none"},
+    {"scope": "all", "tag": ["vegan"], "max_total_minutes": 20},
+    {"sort": "quickest", "max_total_minutes": 15},
+]
+#: The first user's "Collection 0" holds this many recipes (deep pages of a big book).
+BIG_COLLECTION = 5_000
+
+
 def _largest_prime_at_most(n: int) -> int:
     def prime(k: int) -> bool:
         return k > 1 and all(k % d for d in range(2, int(k**0.5) + 1))
@@ -189,6 +209,11 @@ def clerk_user_id(n: int) -> str:
 
 def recipe_id(n: int) -> uuid.UUID:
     return uuid.UUID(hashlib.md5(f"bench-recipe:{n}".encode()).hexdigest())
+
+
+def collection_id(user: int, position: int) -> uuid.UUID:
+    """The n-th user's collection at ``position`` (odd: smart, even: hand-picked)."""
+    return uuid.UUID(hashlib.md5(f"bench-collection:{user}:{position}".encode()).hexdigest())
 
 
 # --- SQL --------------------------------------------------------------------------------------
@@ -296,6 +321,39 @@ FROM generate_series(1, {recipes}) AS n
 CROSS JOIN LATERAL generate_series(0, pg_temp.h('ntag' || n) % 5) AS p
 """
 
+_COLLECTIONS = """
+INSERT INTO collections (id, owner_id, name, description, position, filter, version,
+                         created_at, updated_at)
+SELECT md5('bench-collection:' || u || ':' || k)::uuid, md5('bench-user:' || u)::uuid,
+       'Collection ' || k, NULL, k,
+       CASE WHEN k % 2 = 1 THEN ({filters})[1 + k / 2]::json END, 1, now(), now()
+FROM generate_series(1, {users}) AS u CROSS JOIN generate_series(0, {per_user} - 1) AS k
+"""
+
+_OWN_MEMBERS = """
+INSERT INTO collection_recipes (collection_id, recipe_id, added_at)
+SELECT c.id, r.id, now() FROM collections c JOIN recipes r ON r.owner_id = c.owner_id
+WHERE c.filter IS NULL AND pg_temp.h(r.id::text || ':' || c.position) % 4 = 0
+"""
+
+_PUBLIC_MEMBERS = """
+INSERT INTO collection_recipes (collection_id, recipe_id, added_at)
+SELECT c.id, r.id, now() FROM collections c
+CROSS JOIN generate_series(1, 8) AS j
+JOIN recipes r
+  ON r.id = md5('bench-recipe:' || (1 + pg_temp.h(c.id::text || ':' || j) % {recipes}))::uuid
+WHERE c.filter IS NULL AND r.visibility = 'public' AND r.owner_id <> c.owner_id
+ON CONFLICT DO NOTHING
+"""
+
+_BIG_COLLECTION = """
+DELETE FROM collection_recipes WHERE collection_id = md5('bench-collection:1:0')::uuid;
+INSERT INTO collection_recipes (collection_id, recipe_id, added_at)
+SELECT md5('bench-collection:1:0')::uuid, r.id, now() FROM recipes r
+WHERE r.owner_id = md5('bench-user:1')::uuid OR r.visibility = 'public'
+ORDER BY md5(r.id::text || 'big') LIMIT {big};
+"""
+
 _MARKER = """
 CREATE TABLE IF NOT EXISTS bench_seed (
     id integer PRIMARY KEY CHECK (id = 1),
@@ -306,8 +364,9 @@ CREATE TABLE IF NOT EXISTS bench_seed (
 )
 """
 
-_APP_TABLES = ("favorites", "recipe_images", "recipe_tags", "recipe_ingredients",
-               "recipe_steps", "recipes", "revoked_sessions", "webhook_events", "users")
+_APP_TABLES = ("collection_recipes", "collections", "favorites", "recipe_images",
+               "recipe_tags", "recipe_ingredients", "recipe_steps", "recipes",
+               "revoked_sessions", "webhook_events", "users")
 
 
 def _vocab_literals(cur: Any) -> dict[str, str]:
@@ -358,6 +417,36 @@ def _generate(db_name: str, users: int, recipes: int, log: bool) -> None:
         conn.close()
 
 
+def _seed_collections(db_name: str, users: int, recipes: int, log: bool) -> None:
+    """20 collections per user (half smart) with their members; skipped when present."""
+    conn = psycopg2.connect(database_url(db_name), connect_timeout=5)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM collections)")
+            if cur.fetchone()[0]:
+                return
+            cur.execute(_HELPERS)
+            filters = cur.mogrify("%s::text[]", ([json.dumps(f) for f in SMART_FILTERS],))
+            sizes = {"users": users, "recipes": recipes, "per_user": COLLECTIONS_PER_USER,
+                     "filters": filters.decode(), "big": BIG_COLLECTION}
+            for label, sql in (("collections", _COLLECTIONS), ("members", _OWN_MEMBERS),
+                               ("members+", _PUBLIC_MEMBERS), ("big book", _BIG_COLLECTION)):
+                started = time.perf_counter()
+                cur.execute(sql.format(**sizes))
+                if log:
+                    print(f"  {label:<12} {cur.rowcount:>10,} rows  "
+                          f"{time.perf_counter() - started:6.1f}s", flush=True)
+    finally:
+        conn.close()
+    autocommit = psycopg2.connect(database_url(db_name), connect_timeout=5)
+    autocommit.autocommit = True
+    try:
+        with autocommit.cursor() as cur:
+            cur.execute("VACUUM (ANALYZE) collections, collection_recipes")
+    finally:
+        autocommit.close()
+
+
 def _fill_search_vectors(engine: Engine, recipes: int, log: bool) -> None:
     started = time.perf_counter()
     for first in range(1, recipes + 1, SEARCH_BATCH):
@@ -406,12 +495,14 @@ def ensure_seeded(
     try:
         if not force and _marker(engine) == (users, recipes, SEED_VERSION):
             restore(engine)
+            _seed_collections(db_name, users, recipes, log)
             return SeedInfo(db_name, users, recipes, time.perf_counter() - started, reused=True)
         if log:
             print(f"Seeding {db_name}: {users:,} users, {recipes:,} recipes ...", flush=True)
         _marker(engine)  # creates the marker table
         _generate(db_name, users, recipes, log)
         _fill_search_vectors(engine, recipes, log)
+        _seed_collections(db_name, users, recipes, log)
         _vacuum(db_name)
         with engine.begin() as conn:
             conn.execute(

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from sqlalchemy import Engine, text
 
 from bench.common import API, Req, ServerConfig, mint_tokens
-from bench.seed import INGREDIENTS, NOTES, STEPS, TAGS
+from bench.seed import INGREDIENTS, NOTES, STEPS, TAGS, collection_id
 
 #: Typed into the search box: common and rare words, two-word queries and a type-ahead
 #: prefix, all found in the seeded data.
@@ -75,9 +75,33 @@ def get_one(pop: Population, *, reference: bool) -> list[Req]:
 
 
 def list_page(pop: Population, *, reference: bool) -> list[Req]:
+    """Mine and others' public recipes (scope=all), as the reference lists them."""
     if reference:
         return [Req("GET", f"/recipes?as_user={u}") for u in pop.user_ids]
+    return [Req("GET", f"{API}/recipes?scope=all", pop.bearer(u)) for u in pop.user_ids]
+
+
+def own_list_page(pop: Population) -> list[Req]:
+    """The default list: the caller's own recipes, no filter."""
     return [Req("GET", f"{API}/recipes", pop.bearer(u)) for u in pop.user_ids]
+
+
+def collections_list(pop: Population) -> list[Req]:
+    return [Req("GET", f"{API}/collections", pop.bearer(u)) for u in pop.user_ids]
+
+
+def collection_page(pop: Population, *, smart: bool) -> list[Req]:
+    """A page of one of the caller's seeded collections (bench/seed.py: odd positions are
+    smart, even ones hand-picked; the first user's position 0 is the 5,000-recipe book)."""
+    requests = []
+    for i, user in enumerate(pop.user_ids):
+        n = int(pop.clerk_ids[i].removeprefix("user_bench_"))
+        position = 2 * (i % 10) + (1 if smart else 0)
+        if not smart and n == 1:
+            position = 2  # the big book has its own benchmark (bench/collections_scale.py)
+        requests.append(Req("GET", f"{API}/recipes?collection={collection_id(n, position)}",
+                            pop.bearer(user)))
+    return requests
 
 
 def search(pop: Population, *, reference: bool, sort: str | None = None) -> list[Req]:
@@ -89,7 +113,8 @@ def search(pop: Population, *, reference: bool, sort: str | None = None) -> list
         if reference:
             requests.append(Req("GET", f"/recipes?as_user={user}&q={q}{order}"))
         else:
-            requests.append(Req("GET", f"{API}/recipes?q={q}{order}", pop.bearer(user)))
+            requests.append(Req("GET", f"{API}/recipes?q={q}{order}&scope=all",
+                                pop.bearer(user)))
     return requests
 
 

@@ -1,6 +1,7 @@
 """Imports every model so that Base.metadata is complete (for Alembic and test setup)."""
 
 from app.auth.models import RevokedSession
+from app.collections.models import Collection, CollectionRecipe
 from app.db.base import Base
 from app.idempotency.models import IdempotencyKey
 from app.recipes.models import (
@@ -16,6 +17,8 @@ from app.webhooks.models import WebhookEvent
 
 __all__ = [
     "Base",
+    "Collection",
+    "CollectionRecipe",
     "Favorite",
     "IdempotencyKey",
     "Recipe",

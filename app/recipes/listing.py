@@ -10,9 +10,11 @@ into two branches, each walking its own index in sort order from the cursor posi
 - mine: ``owner_id = me`` (ix_recipes_owner_created);
 - others' public: ``visibility = 'public' AND owner_id <> me`` (ix_recipes_visibility_created).
 
-Each branch stops after limit + 1 rows and the two short lists are merged, so page 500
-costs what page 1 costs. The keyset condition is a row comparison on (sort key, id), the
-same pair the indexes and ORDER BY use; there is no OFFSET.
+``scope`` decides which branches exist: "mine" (the default of the API), "public" (others'
+public recipes) or "all" (both). Each branch stops after limit + 1 rows and the two short
+lists are merged, so page 500 costs what page 1 costs. The keyset condition is a row
+comparison on (sort key, id), the same pair the indexes and ORDER BY use; there is no
+OFFSET.
 
 A statement is built once per ``Shape`` (sort, page size, which filters are present)
 with every value bound, and reused; ``bound_values`` supplies the values.
@@ -44,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from app.collections import list_parts
 from app.db.session import read_rows
 from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeTag
 from app.recipes.pagination import Position
@@ -75,6 +78,12 @@ class ListQuery:
     owner_id: uuid.UUID | None = None
     favorites: bool = False
     visibility: str | None = None
+    #: "mine", "public" or "all": whose recipes (the API defaults to "mine").
+    scope: str = "all"
+    #: A hand-picked collection the recipes must be in (the caller's, checked before).
+    collection_id: uuid.UUID | None = None
+    #: Only recipes in none of the caller's hand-picked collections.
+    uncollected: bool = False
     after: Position | None = None
     dialect: str = field(default="postgresql", compare=False)
 
@@ -103,6 +112,8 @@ class Shape:
     owner: str | None  # None, "me" or "other"
     favorites: bool
     visibility: str | None
+    scope: str = "all"
+    collection: str | None = None  # None, "member" or "none"
 
 
 def shape_of(query: ListQuery) -> Shape:
@@ -117,7 +128,9 @@ def shape_of(query: ListQuery) -> Shape:
         paged=query.after is not None, search=search, tags=len(query.tags),
         ingredients=len(query.ingredients), cuisine=query.cuisine is not None,
         max_total_minutes=query.max_total_minutes is not None, owner=owner,
-        favorites=query.favorites, visibility=query.visibility,
+        favorites=query.favorites, visibility=query.visibility, scope=query.scope,
+        collection="member" if query.collection_id is not None
+        else "none" if query.uncollected else None,
     )
 
 
@@ -136,6 +149,8 @@ def bound_values(query: ListQuery) -> dict[str, Any]:
         values["max_total_minutes"] = query.max_total_minutes
     if query.owner_id is not None and query.owner_id != query.user_id:
         values["owner"] = query.owner_id
+    if query.collection_id is not None:
+        values["collection"] = query.collection_id
     if query.after is not None:
         values["after_key"] = query.after.key
         values["after_id"] = query.after.id
@@ -163,15 +178,18 @@ def _sort_expression(shape: Shape) -> ColumnElement[Any]:
 
 
 def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
-    mine: list[ColumnElement[bool]] | None = [Recipe.owner_id == _ME]
-    others: list[ColumnElement[bool]] | None = [
-        Recipe.visibility == "public", Recipe.owner_id != _ME,
-    ]
+    mine: list[ColumnElement[bool]] | None = None
+    others: list[ColumnElement[bool]] | None = None
+    if shape.scope in ("mine", "all"):
+        mine = [Recipe.owner_id == _ME]
+    if shape.scope in ("public", "all"):
+        others = [Recipe.visibility == "public", Recipe.owner_id != _ME]
     if shape.owner == "me":
         others = None
     elif shape.owner == "other":
         mine = None
-        others = [*others, Recipe.owner_id == bindparam("owner", type_=Recipe.owner_id.type)]  # type: ignore[misc]
+        if others is not None:
+            others.append(Recipe.owner_id == bindparam("owner", type_=Recipe.owner_id.type))
     if shape.visibility is not None:
         if shape.visibility == "private":
             others = None
@@ -200,6 +218,10 @@ def _filters(shape: Shape) -> list[ColumnElement[bool]]:
             "max_total_minutes", type_=Recipe.total_minutes.type))
     if shape.favorites:
         conditions.append(_is_favorite())
+    if shape.collection == "member":
+        conditions.append(list_parts.member_of_collection())
+    elif shape.collection == "none":
+        conditions.append(list_parts.in_no_collection_of(_ME))
     terms = _terms(shape)
     if terms is not None:
         conditions.append(match_condition(terms, shape.dialect))
@@ -229,14 +251,18 @@ _PAGE_ROW_TAGS = (
     .label("tags")
 )
 
+# The caller's hand-picked collections of each row, beside the row (one statement a page).
+_PAGE_ROW_COLLECTIONS = list_parts.collection_refs_column(_ME)
+
 
 #: A page row's columns, in order (the service reads them by position); PostgreSQL rows
-#: also carry "tags".
+#: also carry "tags" and "collections" (PG_EXTRA_FIELDS).
 SUMMARY_FIELDS = (
     "id", "owner_id", "title", "excerpt", "servings", "prep_minutes", "cook_minutes",
     "total_minutes", "cuisine", "visibility", "has_image", "is_favorite", "created_at",
     "updated_at", "sort_key",
 )
+PG_EXTRA_FIELDS = ("tags", "collections")
 
 
 def _summary_columns(shape: Shape, sort_expr: ColumnElement[Any]) -> list[Any]:
@@ -250,7 +276,7 @@ def _summary_columns(shape: Shape, sort_expr: ColumnElement[Any]) -> list[Any]:
         _is_favorite().label("is_favorite"),
         Recipe.created_at, Recipe.updated_at,
         sort_expr.label("sort_key"),
-        *([_PAGE_ROW_TAGS] if shape.dialect == "postgresql" else []),
+        *([_PAGE_ROW_TAGS, _PAGE_ROW_COLLECTIONS] if shape.dialect == "postgresql" else []),
     ]
 
 
@@ -298,7 +324,7 @@ def page_statement(shape: Shape) -> Select[Any] | CompoundSelect[Any] | None:
 
 @functools.lru_cache(maxsize=256)
 def count_statement(shape: Shape) -> Select[Any] | None:
-    """Pass a shape normalised by ``_count_shape``: the count ignores order and paging."""
+    """Pass a shape normalised by ``count_shape``: the count ignores order and paging."""
     filters = _filters(shape)
     arms = [select(Recipe.id).where(*branch, *filters) for branch in _branches(shape)]
     if not arms:
@@ -316,9 +342,12 @@ def fetch_page(session: Session, query: ListQuery) -> tuple[Sequence[Row[Any]], 
     return rows[: query.limit], len(rows) > query.limit
 
 
+def count_shape(query: ListQuery) -> Shape:
+    return replace(shape_of(query), sort="newest", limit=0, paged=False)
+
+
 def count(session: Session, query: ListQuery) -> int:
-    shape = replace(shape_of(query), sort="newest", limit=0, paged=False)
-    statement = count_statement(shape)
+    statement = count_statement(count_shape(query))
     if statement is None:
         return 0
     values = bound_values(replace(query, after=None))
@@ -353,3 +382,14 @@ def page_tags(
     if query.dialect == "postgresql":
         return {row.id: row.tags or [] for row in rows}
     return tags_by_recipe(session, [row.id for row in rows])
+
+
+def page_collections(
+    session: Session, query: ListQuery, rows: Sequence[Row[Any]]
+) -> Mapping[uuid.UUID, list[Any]]:
+    """Each page row's hand-picked collections of the caller, as [id, name] pairs: carried
+    by the rows on PostgreSQL, one more statement else."""
+    if query.dialect == "postgresql":
+        return {row.id: row.collections or [] for row in rows}
+    refs = list_parts.refs_by_recipe(session, query.user_id, [row.id for row in rows])
+    return {recipe_id: [list(ref) for ref in pairs] for recipe_id, pairs in refs.items()}

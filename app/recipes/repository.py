@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.collections import list_parts
 from app.db.session import read_rows
 from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeStep, RecipeTag
 
@@ -164,6 +165,8 @@ class RecipeDetail:
     #: (quantity, unit, name, note), in position order
     ingredient_rows: list[tuple[Decimal | None, str | None, str, str | None]]
     step_texts: list[str]
+    #: The reader's hand-picked collections holding the recipe: (id, name).
+    collections: Sequence[tuple[uuid.UUID, str]] = ()
 
 
 _DETAIL_COLUMNS = [
@@ -176,7 +179,8 @@ _DETAIL_COLUMNS = [
 # Core columns (typed, so UUIDs and UTC timestamps come back as the ORM gives them), no
 # entity; built once with bound parameters.
 _DETAIL_ROW = (
-    select(*_DETAIL_COLUMNS, _TAGS_JSON, _INGREDIENTS_JSON, _STEPS_JSON)
+    select(*_DETAIL_COLUMNS, _TAGS_JSON, _INGREDIENTS_JSON, _STEPS_JSON,
+           list_parts.collection_refs_column(bindparam("user_id", type_=Recipe.owner_id.type)))
     .where(Recipe.id == bindparam("recipe_id"),
            or_(Recipe.owner_id == bindparam("user_id"), Recipe.visibility == "public"))
 )
@@ -189,11 +193,11 @@ def read_detail(
     ``load_detail``)."""
     if session.get_bind().dialect.name != "postgresql":
         recipe = load_detail(session, recipe_id, user_id)
-        return None if recipe is None else detail_of(recipe)
+        return None if recipe is None else detail_with_collections(session, recipe, user_id)
     row = read_rows(session, _DETAIL_ROW, {"recipe_id": recipe_id, "user_id": user_id}).first()
     if row is None:
         return None
-    *scalars, tags, ingredients, steps = row
+    *scalars, tags, ingredients, steps, collections = row
     return RecipeDetail(
         *scalars,
         tag_names=sorted(tags or []),
@@ -201,7 +205,16 @@ def read_detail(
             (None if quantity is None else Decimal(quantity), unit, name, note)
             for _position, quantity, unit, name, note in sorted(ingredients or [])],
         step_texts=[text for _position, text in sorted(steps or [])],
+        collections=[(uuid.UUID(ref_id), name) for ref_id, name in collections or []],
     )
+
+
+def detail_with_collections(
+    session: Session, recipe: Recipe, user_id: uuid.UUID
+) -> RecipeDetail:
+    """``detail_of`` plus the reader's collections of the recipe (one more statement)."""
+    refs = list_parts.refs_by_recipe(session, user_id, [recipe.id]).get(recipe.id, [])
+    return replace(detail_of(recipe), collections=refs)
 
 
 def detail_of(recipe: Recipe) -> RecipeDetail:

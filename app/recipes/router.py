@@ -84,7 +84,8 @@ def create_recipe(
 def list_recipes(
     params: ListParams, user: CurrentPrincipal, session: SessionDep, request: Request
 ) -> Response:
-    """The caller's recipes and public ones: filters, search, sort, keyset pages."""
+    """The caller's recipes (scope=public/all for other people's public ones): filters,
+    collections, search, sort, keyset pages."""
     secret: str = request.app.state.key_ring.current_key
     return _json(service.list_recipes(session, user, params, secret))
 
@@ -118,7 +119,7 @@ def update_recipe(
     """A partial update; a list that is given replaces the old one whole. Owner only."""
     updated = service.update_recipe(session, user, recipe, body, if_match)
     response.headers["ETag"] = service.recipe_etag(updated)
-    return service.to_read(updated)
+    return service.to_read_for(session, user, updated)
 
 
 @router.delete(

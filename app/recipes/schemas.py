@@ -156,6 +156,11 @@ class StepOut(BaseModel):
     text: str
 
 
+class CollectionRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
 class RecipeRead(BaseModel):
     id: uuid.UUID
     owner_id: uuid.UUID
@@ -175,6 +180,8 @@ class RecipeRead(BaseModel):
     ingredients: list[IngredientOut]
     steps: list[StepOut]
     has_image: bool
+    #: The caller's hand-picked collections holding this recipe (smart ones are filters).
+    collections: list[CollectionRef] = Field(default_factory=list)
     version: int
     created_at: datetime
     updated_at: datetime
@@ -194,7 +201,11 @@ class RecipeSummary(BaseModel):
     visibility: Visibility
     tags: list[str]
     has_image: bool
+    #: The thumbnail's URL; null until the recipe has an image (filled in by the media work).
+    image: str | None = None
     is_favorite: bool
+    #: The caller's hand-picked collections holding this recipe.
+    collections: list[CollectionRef] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
 
@@ -248,9 +259,20 @@ def _owner(value: str) -> str:
     return value
 
 
-class RecipeListParams(Input):
-    """Query parameters of GET /recipes. Unknown parameters are refused, so a typo such
-    as ``tags=`` fails loudly instead of silently returning everything."""
+def _collection(value: str) -> str:
+    if value == "none":
+        return value
+    # ValueError (422) unless a collection id; one spelling, so cursors match.
+    return str(uuid.UUID(value))
+
+
+Scope = Literal["mine", "public", "all"]
+CollectionFilter = Annotated[str, Field(max_length=36), AfterValidator(_collection)]
+
+
+class RecipeFilter(Input):
+    """Which recipes a list shows and in which order: the query parameters of GET /recipes
+    without paging, and what a smart collection saves."""
 
     q: FilterText | None = Field(None, description="Web-search syntax; the last word is a prefix.")
     tag: list[TagFilter] = Field(default_factory=list, max_length=MAX_TAGS)
@@ -260,9 +282,24 @@ class RecipeListParams(Input):
     owner: Annotated[str, Field(max_length=36), AfterValidator(_owner)] | None = Field(
         None, description='"me" or a user id; another user shows only their public recipes.'
     )
+    scope: Scope | None = Field(
+        None,
+        description='"mine" (the default), "public" (other people\'s public recipes) or "all" '
+        "(both). With owner, favorites or a collection id the default is \"all\".",
+    )
+    collection: CollectionFilter | None = Field(
+        None, description='A collection id (hand-picked or smart), or "none": recipes in no '
+        "hand-picked collection of the caller's.",
+    )
     favorites: bool = False
     visibility: Visibility | None = None
     sort: SortOrder = "newest"
+
+
+class RecipeListParams(RecipeFilter):
+    """Query parameters of GET /recipes. Unknown parameters are refused, so a typo such
+    as ``tags=`` fails loudly instead of silently returning everything."""
+
     limit: int = Field(20, ge=1, le=100)
     # Unbounded here on purpose: an overlong or malformed cursor is a 400, not a 422.
     cursor: str | None = None

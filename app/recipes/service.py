@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -17,28 +17,28 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.recipes import listing, repository
+from app.core.errors import AppError
+from app.recipes import list_counts, list_filters, listing, repository
 from app.recipes.exceptions import (
     MalformedIfMatch,
     RecipeChanged,
     RecipeNotFound,
-    RelevanceNeedsQuery,
 )
 from app.recipes.models import Recipe, RecipeIngredient, RecipeStep, RecipeTag
 from app.recipes.pagination import (
     Position,
     cursor_key,
-    decode_cursor,
     encode_cursor,
-    query_fingerprint,
 )
 from app.recipes.repository import RecipeDetail
 from app.recipes.scaling import display_quantity
 from app.recipes.schemas import (
+    CollectionRef,
     FavoriteState,
     IngredientIn,
     IngredientOut,
     RecipeCreate,
+    RecipeFilter,
     RecipeListParams,
     RecipePage,
     RecipeRead,
@@ -48,7 +48,7 @@ from app.recipes.schemas import (
     TagCount,
     TagList,
 )
-from app.recipes.search import parse_query, refresh_search_vectors
+from app.recipes.search import refresh_search_vectors
 from app.users import service as users_service
 
 SCALAR_FIELDS = (
@@ -129,9 +129,16 @@ def detail_to_read(recipe: RecipeDetail, servings: int | None = None) -> RecipeR
             for quantity, unit, name, note in recipe.ingredient_rows
         ],
         steps=[StepOut(text=text) for text in recipe.step_texts],
-        has_image=recipe.image_sha256 is not None, version=recipe.version,
+        has_image=recipe.image_sha256 is not None,
+        collections=[CollectionRef(id=ref_id, name=name) for ref_id, name in recipe.collections],
+        version=recipe.version,
         created_at=recipe.created_at, updated_at=recipe.updated_at,
     )
+
+
+def to_read_for(session: Session, user: Principal, recipe: Recipe) -> RecipeRead:
+    """``to_read`` after a write, with the caller's collections of the recipe."""
+    return detail_to_read(repository.detail_with_collections(session, recipe, user.id))
 
 
 def get_recipe_detail(session: Session, user: Principal, recipe_id: uuid.UUID) -> RecipeDetail:
@@ -244,55 +251,54 @@ def delete_recipe(session: Session, recipe: Recipe, if_match: str | None) -> Non
 # --- lists --------------------------------------------------------------------------------
 
 
-def _normalised(values: list[str]) -> tuple[str, ...]:
-    return tuple(sorted({" ".join(v.split()) for v in values if v.strip()}))
-
-
-def _list_query(user: Principal, params: RecipeListParams) -> listing.ListQuery:
-    terms = parse_query(params.q) if params.q else None
-    if params.sort == "relevance" and terms is None:
-        raise RelevanceNeedsQuery()
-    owner = params.owner
-    cuisine = " ".join(params.cuisine.split()) if params.cuisine else None
-    return listing.ListQuery(
-        user_id=user.id, sort=params.sort, limit=params.limit, terms=terms,
-        tags=_normalised(params.tag), ingredients=_normalised(params.ingredient),
-        cuisine=cuisine or None, max_total_minutes=params.max_total_minutes,
-        owner_id=user.id if owner == "me" else uuid.UUID(owner) if owner else None,
-        favorites=params.favorites, visibility=params.visibility,
-    )
-
-
-def _fingerprint(query: listing.ListQuery, q: str | None) -> str:
-    # Everything that decides which rows exist and their order; not the page size.
-    return query_fingerprint({
-        "user": query.user_id, "sort": query.sort, "q": (q or "").strip(),
-        "tags": query.tags, "ingredients": query.ingredients, "cuisine": query.cuisine,
-        "max_total_minutes": query.max_total_minutes, "owner": query.owner_id,
-        "favorites": query.favorites, "visibility": query.visibility,
-    })
-
-
 def list_recipes(
     session: Session, user: Principal, params: RecipeListParams, secret: str
 ) -> RecipePage:
-    query = _list_query(user, params)
-    fingerprint = _fingerprint(query, params.q)
     key = cursor_key(secret)
-    if params.cursor:
-        after = decode_cursor(key, params.cursor, fingerprint, SORT_KEY_TYPES[query.sort])
-        query = replace(query, after=after)
+    query, fingerprint, params = list_filters.plan(session, user, params, key, SORT_KEY_TYPES)
     query = replace(query, dialect=session.get_bind().dialect.name)
     rows, more = listing.fetch_page(session, query)
     tags = listing.page_tags(session, query, rows)
+    collections = listing.page_collections(session, query, rows)
     next_cursor = None
     if more and rows:
         next_cursor = encode_cursor(key, fingerprint, Position(rows[-1].sort_key, rows[-1].id))
     return RecipePage(
-        items=[_summary(row, tags.get(row.id, [])) for row in rows],
+        items=[_summary(row, tags.get(row.id, []), collections.get(row.id, [])) for row in rows],
         next_cursor=next_cursor,
         total=listing.count(session, query) if params.include_total else None,
     )
+
+
+def saved_filter_counts(
+    session: Session, user: Principal, saved: Sequence[tuple[str, dict[str, Any]]]
+) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+    """For the collections list: each saved filter's count as a scalar subquery (None when
+    it can match nothing) and the values of all of them, to be run as ONE statement.
+
+    ``saved`` pairs a unique parameter prefix with a smart collection's stored filter.
+    """
+    dialect = session.get_bind().dialect.name
+    parts: list[tuple[str, Any]] = []
+    values: dict[str, Any] = {}
+    for prefix, raw in saved:
+        try:
+            params = list_filters.saved_filter(raw)
+            query = replace(list_filters.list_query(user, params, limit=1), dialect=dialect)
+        except AppError:
+            # A filter the rules no longer accept counts nothing here; listing its
+            # recipes says why (CollectionFilterInvalid).
+            parts.append((prefix, None))
+            continue
+        subquery, bound = list_counts.count_part(query, prefix)
+        parts.append((prefix, subquery))
+        values.update(bound)
+    return parts, values
+
+
+def validate_saved_filter(user: Principal, params: RecipeFilter) -> None:
+    """The list's own rules on a filter about to be saved (relevance needs q, ...)."""
+    list_filters.list_query(user, params, limit=1)
 
 
 def _excerpt(text: str | None) -> str | None:
@@ -301,17 +307,18 @@ def _excerpt(text: str | None) -> str | None:
     return text[: listing.EXCERPT_CHARS].rstrip() + "…"
 
 
-def _summary(row: Any, tags: list[str]) -> RecipeSummary:
+def _summary(row: Any, tags: list[str], collections: list[Any]) -> RecipeSummary:
     # By position, in listing.SUMMARY_FIELDS order: a Row's attribute lookups were two
     # thirds of the cost of a page's summaries (~140 -> ~60 µs per 20 rows).
     (recipe_id, owner_id, title, excerpt, servings, prep_minutes, cook_minutes,
      total_minutes, cuisine, visibility, has_image, is_favorite, created_at, updated_at,
-     *_sort_key_and_tags) = row
+     *_sort_key_tags_and_collections) = row
     return RecipeSummary(
         id=recipe_id, owner_id=owner_id, title=title, description_excerpt=_excerpt(excerpt),
         servings=servings, prep_minutes=prep_minutes, cook_minutes=cook_minutes,
         total_minutes=total_minutes, cuisine=cuisine, visibility=visibility,
         tags=tags, has_image=bool(has_image), is_favorite=bool(is_favorite),
+        collections=[CollectionRef(id=ref_id, name=name) for ref_id, name in collections],
         created_at=created_at, updated_at=updated_at,
     )
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.collections.schemas import ExportedCollection
 from app.core.sanitize import PlainText
 from app.idempotency.schemas import ExportedIdempotencyKey
 
@@ -147,3 +148,4 @@ class UserExport(BaseModel):
     recipes: list[ExportedRecipe]
     favorites: list[ExportedFavorite]
     idempotency_keys: list[ExportedIdempotencyKey]
+    collections: list[ExportedCollection]

@@ -41,15 +41,25 @@ def walk(client, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]
 # --- what is listed ----------------------------------------------------------------------------
 
 
-def test_lists_own_recipes_and_public_ones_but_not_others_private(
+def test_lists_own_recipes_by_default_and_others_public_ones_only_when_asked(
     client, db: Session, alice, bob, as_alice
 ) -> None:
     make_recipe(db, alice, title="Alice private", visibility="private")
     make_recipe(db, alice, title="Alice public", visibility="public")
     make_recipe(db, bob, title="Bob private", visibility="private")
     make_recipe(db, bob, title="Bob public", visibility="public")
-    listed = titles(client.get(RECIPES, params={"sort": "title"}, headers=as_alice))
-    assert listed == ["Alice private", "Alice public", "Bob public"]
+
+    def listed(**params: Any) -> list[str]:
+        return titles(client.get(RECIPES, params={"sort": "title", **params}, headers=as_alice))
+
+    assert listed() == ["Alice private", "Alice public"]
+    assert listed(scope="mine") == ["Alice private", "Alice public"]
+    assert listed(scope="all") == ["Alice private", "Alice public", "Bob public"]
+    assert listed(scope="public") == ["Bob public"]
+    assert listed(scope="public", owner="me") == []
+    assert listed(scope="mine", owner=str(bob.id)) == []
+    for bad in ("everyone", "", "ALL"):
+        assert_problem(client.get(RECIPES, params={"scope": bad}, headers=as_alice), 422)
 
 
 def test_items_are_summaries_with_tags_and_image_flag(client, db: Session, alice, as_alice) -> None:
@@ -87,8 +97,11 @@ def test_visibility_filter(client, db: Session, alice, bob, as_alice) -> None:
     make_recipe(db, bob, title="B public", visibility="public")
     private = client.get(RECIPES, params={"visibility": "private"}, headers=as_alice)
     assert titles(private) == ["A private"]
-    public = client.get(RECIPES, params={"visibility": "public", "sort": "title"}, headers=as_alice)
+    public = client.get(RECIPES, params={"visibility": "public", "sort": "title", "scope": "all"},
+                        headers=as_alice)
     assert titles(public) == ["A public", "B public"]
+    own_public = client.get(RECIPES, params={"visibility": "public"}, headers=as_alice)
+    assert titles(own_public) == ["A public"]
     assert_problem(client.get(RECIPES, params={"visibility": "secret"}, headers=as_alice), 422)
 
 
@@ -197,10 +210,10 @@ def test_cursor_pages_cover_everything_once_even_with_ties(
     for i in range(6):
         make_recipe(db, alice if i % 2 else bob, title=f"T{i}", created_at=T0 + timedelta(hours=i),
                     prep_minutes=i, cook_minutes=0, visibility="public")
-    everything = walk(client, as_alice, sort=sort, limit=100)
+    everything = walk(client, as_alice, sort=sort, limit=100, scope="all")
     assert len(everything) == 23
     for limit in (1, 4, 7):
-        paged = walk(client, as_alice, sort=sort, limit=limit)
+        paged = walk(client, as_alice, sort=sort, limit=limit, scope="all")
         assert [item["id"] for item in paged] == [item["id"] for item in everything]
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.recipes import listing
+from app.recipes import list_counts, listing
 from tests.recipes.factories import make_recipes
 from tests.recipes.support import RECIPES
 
 
 def _titles_over_all_pages(client, headers: dict[str, str], **params: object) -> list[str]:
     titles: list[str] = []
-    query: dict[str, object] = {"limit": 2, **params}
+    query: dict[str, object] = {"limit": 2, "scope": "all", **params}
     while True:
         response = client.get(RECIPES, params=query, headers=headers)
         assert response.status_code == 200, response.text
@@ -25,7 +25,8 @@ def _titles_over_all_pages(client, headers: dict[str, str], **params: object) ->
 
 
 def _titles(client, headers: dict[str, str], **params: object) -> list[str]:
-    response = client.get(RECIPES, params=params, headers=headers)
+    # scope=all: these tests are about others' public recipes sharing statements too.
+    response = client.get(RECIPES, params={"scope": "all", **params}, headers=headers)
     assert response.status_code == 200, response.text
     return sorted(item["title"] for item in response.json()["items"])
 
@@ -133,5 +134,68 @@ def test_page_rows_have_the_documented_column_order(db: Session) -> None:
         query = listing.ListQuery(user_id=uuid.uuid4(), sort=sort, limit=5, dialect=dialect)
         statement = listing.page_statement(listing.shape_of(query))
         names = tuple(column.key for column in statement.selected_columns)
-        tags = ("tags",) if dialect == "postgresql" else ()
-        assert names == listing.SUMMARY_FIELDS + tags
+        extra = listing.PG_EXTRA_FIELDS if dialect == "postgresql" else ()
+        assert names == listing.SUMMARY_FIELDS + extra
+
+
+def test_collection_filters_share_a_statement_but_not_their_values(
+    client, db: Session, alice, bob, as_alice, as_bob
+) -> None:
+    from tests.recipe_collections.factories import make_collection
+
+    soups = make_recipes(db, alice, 2, title="Soup")
+    stews = make_recipes(db, alice, 3, title="Stew")
+    make_recipes(db, alice, 1, title="Loose")
+    bobs = make_recipes(db, bob, 2, title="Bob pie", visibility="public")
+    soup_book = make_collection(db, alice, name="Soups", recipes=soups)
+    stew_book = make_collection(db, alice, name="Stews", recipes=[*stews, bobs[0]])
+    bob_book = make_collection(db, bob, name="Pies", recipes=bobs)
+    make_collection(db, bob, name="Bob's soups", recipes=[bobs[1]])
+
+    assert _titles(client, as_alice, collection=str(soup_book.id)) == ["Soup", "Soup"]
+    before = listing.page_statement.cache_info()
+    assert _titles(client, as_alice, collection=str(stew_book.id)) == ["Bob pie"] + ["Stew"] * 3
+    assert _titles(client, as_bob, collection=str(bob_book.id)) == ["Bob pie", "Bob pie"]
+    assert _titles(client, as_alice, collection="none") == ["Bob pie", "Loose"]
+    assert _titles(client, as_bob, collection="none") == []
+    after = listing.page_statement.cache_info()
+    assert after.hits - before.hits >= 3
+    # Walking pages keeps to the collection of the cursor's query.
+    assert sorted(_titles_over_all_pages(client, as_alice, collection=str(stew_book.id))) == [
+        "Bob pie", "Stew", "Stew", "Stew"]
+
+
+def test_scope_and_collection_are_structure_and_their_ids_values() -> None:
+    import uuid
+
+    me = uuid.uuid4()
+    one = listing.ListQuery(user_id=me, sort="newest", limit=20, scope="mine",
+                            collection_id=uuid.uuid4())
+    two = listing.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=20, scope="mine",
+                            collection_id=uuid.uuid4())
+    assert listing.shape_of(one) == listing.shape_of(two)
+    assert listing.bound_values(one)["collection"] == one.collection_id
+    shapes = {listing.shape_of(listing.ListQuery(user_id=me, sort="newest", limit=20, **extra))
+              for extra in ({}, {"scope": "mine"}, {"scope": "public"}, {"uncollected": True},
+                            {"collection_id": me})}
+    assert len(shapes) == 5
+
+
+def test_counts_of_many_saved_filters_reuse_their_renamed_statements(db: Session) -> None:
+    import uuid
+
+    dialect = db.get_bind().dialect.name
+    query = listing.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=1, tags=("a",),
+                              dialect=dialect)
+    first, values = list_counts.count_part(query, "s0_")
+    again, _ = list_counts.count_part(replace_user(query), "s0_")
+    other, other_values = list_counts.count_part(query, "s1_")
+    assert first is again and first is not other
+    assert set(values) == {"s0_me", "s0_tag_0"} and set(other_values) == {"s1_me", "s1_tag_0"}
+
+
+def replace_user(query: listing.ListQuery) -> listing.ListQuery:
+    import dataclasses
+    import uuid
+
+    return dataclasses.replace(query, user_id=uuid.uuid4(), tags=("b",))

@@ -44,9 +44,9 @@ def test_search_never_reveals_other_users_private_recipes(
 ) -> None:
     make_recipe(db, bob, title="Secret basil soup")
     make_recipe(db, bob, title="Shared basil soup", visibility="public")
-    assert titles(client.get(RECIPES, params={"q": "basil"}, headers=as_alice)) == [
-        "Shared basil soup"
-    ]
+    assert titles(client.get(RECIPES, params={"q": "basil", "scope": "all"},
+                             headers=as_alice)) == ["Shared basil soup"]
+    assert titles(client.get(RECIPES, params={"q": "basil"}, headers=as_alice)) == []
 
 
 def test_search_follows_edits(client, as_alice) -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tests.recipe_collections.factories import make_collection
 from tests.recipes.factories import make_recipe, make_recipes
 from tests.recipes.support import RECIPES, recipe_url
 from tests.sql_counting import counting
@@ -29,6 +30,10 @@ LIST_QUERIES: list[dict[str, Any]] = [
     {"tag": ["vegan", "quick"], "ingredient": "salt", "include_total": True},
     {"favorites": True, "sort": "title"},
     {"owner": "me", "sort": "quickest"},
+    {"scope": "all", "sort": "title"},
+    {"scope": "public", "q": "soup"},
+    {"collection": "none", "include_total": True},
+    {"collection": "none", "scope": "all", "tag": "vegan"},
 ]
 
 
@@ -48,6 +53,58 @@ def test_list_statement_count_does_not_grow_with_page_size(
     assert one == fifty
     # The page with each row's tags (and the total, when asked for).
     assert fifty == 1 + bool(params.get("include_total"))
+
+
+@pytest.mark.parametrize("smart", [False, True], ids=["hand-picked", "smart"])
+@pytest.mark.parametrize("include_total", [False, True])
+def test_a_collection_page_is_one_statement_after_one_lookup_of_the_collection(
+    client, engine: Engine, db: Session, alice, bob, as_alice, smart: bool, include_total: bool
+) -> None:
+    """The page (rows, their tags and collections) is one statement. A first page reads
+    the collection's row before it (whose it is, and a smart one's saved filter); a next
+    page of a hand-picked collection does not (its signed cursor says so)."""
+    fields = {"title": "Tomato soup", "tags": ["vegan", "soup"], "ingredients": ["salt"]}
+    mine = make_recipes(db, alice, 30, **fields)
+    theirs = make_recipes(db, bob, 30, visibility="public", **fields)
+    book = make_collection(db, alice, name="Book", recipes=[*mine, *theirs])
+    make_collection(db, alice, name="Second", recipes=mine)
+    chosen = make_collection(db, alice, name="Smart", filter={"tag": ["vegan"], "scope": "all"}) \
+        if smart else book
+    params = {"collection": str(chosen.id), "include_total": include_total}
+
+    one = statements_for(client, engine, RECIPES, as_alice, limit=1, **params)
+    fifty = statements_for(client, engine, RECIPES, as_alice, limit=50, **params)
+    assert one == fifty == 2 + include_total
+    cursor = client.get(RECIPES, params={**params, "limit": 20}, headers=as_alice).json()[
+        "next_cursor"]
+    assert cursor
+    following = statements_for(client, engine, RECIPES, as_alice, limit=20, cursor=cursor,
+                               **params)
+    assert following == (2 if smart else 1) + include_total
+
+
+def test_collections_list_counts_every_collection_in_one_statement(
+    client, engine: Engine, db: Session, alice, bob, as_alice
+) -> None:
+    recipes = make_recipes(db, alice, 10, tags=["vegan"])
+    make_recipes(db, bob, 5, visibility="public", tags=["vegan"])
+
+    def furnish(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            smart = {"tag": ["vegan"], "scope": "all", "max_total_minutes": 100 + i}
+            make_collection(db, alice, name=f"c{i}", position=i,
+                            **({"filter": smart} if i % 2 else {"recipes": recipes[: i % 10]}))
+
+    furnish(0, 2)
+    few = statements_for(client, engine, "/api/v1/collections", as_alice)
+    furnish(2, 18)
+    many = statements_for(client, engine, "/api/v1/collections", as_alice)
+    # The collections, then all their counts (hand-picked and smart) in one statement.
+    assert few == many == 2
+    counts = client.get("/api/v1/collections", headers=as_alice).json()["items"]
+    assert [c["recipe_count"] for c in counts] == [0 if i % 2 == 0 and i % 10 == 0
+                                                   else 15 if i % 2 else i % 10
+                                                   for i in range(20)]
 
 
 def test_detail_statement_count_does_not_grow_with_the_recipe(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from app.collections.models import Collection, CollectionRecipe
 from app.recipes.models import Favorite, Recipe, RecipeImage
 from app.users.models import User
 from tests.idempotency.factories import make_idempotency_key
@@ -17,6 +18,8 @@ from tests.recipes.factories import make_recipe
 class Household:
     private: Recipe
     public: Recipe
+    book: Collection
+    smart: Collection
 
 
 def add_image(db: Session, recipe: Recipe, payload: bytes = b"\x89PNG fake bytes") -> RecipeImage:
@@ -63,7 +66,20 @@ def furnish(db: Session, user: User) -> Household:
     # the stored response), which erasure must delete and export must list.
     make_idempotency_key(db, user, f"retry-of-{user.clerk_user_id}",
                          response_body=f'{{"title": "{private.title}"}}'.encode())
-    return Household(private=private, public=public)
+    book = Collection(owner_id=user.id, name=f"Book of {user.clerk_user_id}", position=0,
+                      description="Hand-picked")
+    smart = Collection(owner_id=user.id, name="Quick ones", position=1,
+                       filter={"max_total_minutes": 20})
+    db.add_all([book, smart])
+    db.flush()
+    db.add_all([CollectionRecipe(collection_id=book.id, recipe_id=r.id) for r in (private, public)])
+    db.commit()
+    return Household(private=private, public=public, book=book, smart=smart)
+
+
+def collect(db: Session, collection: Collection, recipe: Recipe) -> None:
+    db.add(CollectionRecipe(collection_id=collection.id, recipe_id=recipe.id))
+    db.commit()
 
 
 def favorite(db: Session, user: User, recipe: Recipe) -> None:

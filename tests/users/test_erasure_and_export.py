@@ -16,7 +16,7 @@ from app.db.models import Base
 from app.users import service as users_service
 from app.users.models import User
 from tests.factories import auth_headers, make_user
-from tests.users.factories import favorite, furnish
+from tests.users.factories import collect, favorite, furnish
 
 ME = "/api/v1/users/me"
 
@@ -54,7 +54,9 @@ def test_erasure_removes_every_row_owned_by_the_user(
     favorite(db, user, theirs.public)  # my favorite on someone else's recipe
     favorite(db, other, mine.public)  # someone's favorite on my recipe
     favorite(db, user, mine.private)
-    owned_ids = {user.id, mine.private.id, mine.public.id}
+    collect(db, mine.book, theirs.public)  # my collection holds someone else's recipe
+    collect(db, theirs.book, mine.public)  # someone's collection holds my recipe
+    owned_ids = {user.id, mine.private.id, mine.public.id, mine.book.id, mine.smart.id}
     rows_before = {name: 0 for name in (t.name for t in Base.metadata.sorted_tables)}
     for name, row in every_row(engine):
         if not references(row, owned_ids):
@@ -126,6 +128,9 @@ def test_export_contains_exactly_the_callers_data(
     theirs = furnish(db, other)
     favorite(db, user, theirs.public)
     favorite(db, other, mine.public)
+    collect(db, mine.book, theirs.public)
+    collect(db, mine.book, theirs.private)  # since turned private: not exported
+    collect(db, theirs.book, mine.public)
 
     response = client.get(f"{ME}/export", headers=auth_headers(app, user))
 
@@ -155,6 +160,13 @@ def test_export_contains_exactly_the_callers_data(
 
     assert [k["key"] for k in export["idempotency_keys"]] == [f"retry-of-{user.clerk_user_id}"]
     assert export["idempotency_keys"][0]["path"] == "/api/v1/recipes"
+    books = {c["name"]: c for c in export["collections"]}
+    assert set(books) == {f"Book of {user.clerk_user_id}", "Quick ones"}
+    book = books[f"Book of {user.clerk_user_id}"]
+    assert book["description"] == "Hand-picked" and book["filter"] is None
+    assert {r["recipe_id"] for r in book["recipes"]} == {
+        str(mine.private.id), str(mine.public.id), str(theirs.public.id)}
+    assert books["Quick ones"]["filter"] == {"max_total_minutes": 20}
 
     # Nothing of anyone else: no other person's id, email or recipe appears anywhere.
     for foreign in (str(other.id), "them@example.com", "Otto", str(theirs.private.id)):
@@ -171,6 +183,7 @@ def test_export_of_a_fresh_user_is_just_the_profile(
     export = client.get(f"{ME}/export", headers=auth_headers(app, user)).json()
     assert export["recipes"] == [] and export["favorites"] == []
     assert export["idempotency_keys"] == []
+    assert export["collections"] == []
     assert export["profile"]["id"] == str(user.id)
 
 

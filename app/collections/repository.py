@@ -1,0 +1,191 @@
+"""Every SQL query of the collections domain; nothing here commits."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Uuid,
+    bindparam,
+    delete,
+    func,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.collections.models import Collection, CollectionRecipe
+from app.db.session import read_rows
+from app.recipes.models import Recipe
+from app.recipes.repository import visible_to
+
+
+def lock_collections_of(session: Session, owner_id: uuid.UUID) -> None:
+    """Serialise the creates of one owner (the per-user limit is checked under it).
+
+    A transaction-scoped advisory lock on PostgreSQL; SQLite serialises writers anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = func.hashtextextended(f"homechef.collections:{owner_id}", 0)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def stats_of(session: Session, owner_id: uuid.UUID) -> tuple[int, int | None]:
+    """How many collections the owner has, and the highest position."""
+    row = session.execute(
+        select(func.count(), func.max(Collection.position))
+        .where(Collection.owner_id == owner_id)
+    ).one()
+    return row[0], row[1]
+
+
+def insert_collection(session: Session, values: Mapping[str, Any]) -> Collection | None:
+    """The new collection, or None when the owner already has one of that name."""
+    collection = Collection(**values)
+    try:
+        with session.begin_nested():
+            session.add(collection)
+    except IntegrityError:
+        return None
+    return collection
+
+
+def find_owned(
+    session: Session, collection_id: uuid.UUID, owner_id: uuid.UUID
+) -> Collection | None:
+    return session.scalar(
+        select(Collection)
+        .where(Collection.id == collection_id, Collection.owner_id == owner_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def collections_of(session: Session, owner_id: uuid.UUID) -> Sequence[Collection]:
+    return session.scalars(
+        select(Collection).where(Collection.owner_id == owner_id)
+        .order_by(Collection.position, Collection.name, Collection.id)
+    ).all()
+
+
+def update_collection(
+    session: Session, collection_id: uuid.UUID, values: Mapping[str, Any],
+    *, expected_version: int | None,
+) -> int | None:
+    """Apply ``values`` and bump the version: the new version, or None if no row matched
+    (gone, or another version). IntegrityError (a name clash) is left to the caller."""
+    conditions = [Collection.id == collection_id]
+    if expected_version is not None:
+        conditions.append(Collection.version == expected_version)
+    statement = (
+        update(Collection).where(*conditions)
+        .values(**values, version=Collection.version + 1, updated_at=func.now())
+        .returning(Collection.version)
+        .execution_options(synchronize_session=False)
+    )
+    with session.begin_nested():
+        return session.execute(statement).scalar_one_or_none()
+
+
+def delete_collection(
+    session: Session, collection_id: uuid.UUID, *, expected_version: int | None
+) -> bool:
+    conditions = [Collection.id == collection_id]
+    if expected_version is not None:
+        conditions.append(Collection.version == expected_version)
+    result = session.execute(
+        delete(Collection).where(*conditions).execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+# --- membership ------------------------------------------------------------------------
+
+
+def lock_collection(
+    session: Session, collection_id: uuid.UUID, recipe_id: uuid.UUID
+) -> tuple[int, bool]:
+    """Lock the collection row (serialising its membership writes, so the size limit
+    holds under concurrent adds) and return its size and whether ``recipe_id`` is in it."""
+    session.execute(
+        select(Collection.id).where(Collection.id == collection_id).with_for_update()
+    )
+    size, present = session.execute(
+        select(func.count(), func.count().filter(CollectionRecipe.recipe_id == recipe_id))
+        .where(CollectionRecipe.collection_id == collection_id)
+    ).one()
+    return size, bool(present)
+
+
+def add_member(session: Session, collection_id: uuid.UUID, recipe_id: uuid.UUID) -> bool:
+    """Idempotent; False if the recipe vanished meanwhile (deleted by its owner)."""
+    values = {"collection_id": collection_id, "recipe_id": recipe_id}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    statement = insert(CollectionRecipe).values(**values).on_conflict_do_nothing()
+    try:
+        # A savepoint, so a lost race with a DELETE of the recipe leaves the session usable.
+        with session.begin_nested():
+            session.execute(statement)
+    except IntegrityError:
+        return False
+    return True
+
+
+def remove_member(session: Session, collection_id: uuid.UUID, recipe_id: uuid.UUID) -> bool:
+    result = session.execute(
+        delete(CollectionRecipe).where(CollectionRecipe.collection_id == collection_id,
+                                       CollectionRecipe.recipe_id == recipe_id)
+    )
+    return bool(result.rowcount)
+
+
+# --- counts ----------------------------------------------------------------------------
+
+
+_OWNER = bindparam("owner", type_=Uuid())
+_ONLY = bindparam("only", type_=Uuid())
+
+
+@functools.lru_cache(maxsize=256)
+def _counts_statement(smart: tuple[tuple[str, Any], ...], single: bool) -> Any:
+    """Built once per structure (which smart shapes, in which order) and reused: with a
+    dozen arms, building the statement and its cache key was a good part of the request."""
+    hand_picked = (
+        select(CollectionRecipe.collection_id, func.count().label("n"))
+        .join(Collection, Collection.id == CollectionRecipe.collection_id)
+        .join(Recipe, Recipe.id == CollectionRecipe.recipe_id)
+        .where(Collection.owner_id == _OWNER, visible_to(_OWNER),  # type: ignore[arg-type]
+               *([Collection.id == _ONLY] if single else []))
+        .group_by(CollectionRecipe.collection_id)
+    )
+    arms: list[Any] = [hand_picked]
+    arms += [select(bindparam(f"{prefix}collection_id", type_=Uuid()), subquery)
+             for prefix, subquery in smart]
+    return arms[0] if len(arms) == 1 else union_all(*arms)
+
+
+def counts(
+    session: Session,
+    owner_id: uuid.UUID,
+    smart: Sequence[tuple[uuid.UUID, str, Any]],
+    values: Mapping[str, Any],
+    only: uuid.UUID | None = None,
+) -> dict[uuid.UUID, int]:
+    """Recipe counts of the owner's collections in ONE statement.
+
+    Hand-picked: members the owner may still see, grouped by collection. Smart: one arm
+    per collection, its count (``smart``: collection id, parameter prefix, the list's
+    count as a scalar subquery or None when nothing can match) with ``values`` bound.
+    """
+    arms = tuple((prefix, subquery) for _id, prefix, subquery in smart if subquery is not None)
+    params = {**values, "owner": owner_id, "only": only}
+    params.update({f"{prefix}collection_id": collection_id
+                   for collection_id, prefix, subquery in smart if subquery is not None})
+    statement = _counts_statement(arms, only is not None)
+    return {collection_id: n for collection_id, n in read_rows(session, statement, params)}
