@@ -228,3 +228,26 @@ def deactivate(session: Session, owner_id: uuid.UUID) -> None:
         .values(is_active=False, version=MealPlan.version + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+# --- a person's data (GDPR) -----------------------------------------------------------------
+
+
+def plans_of(session: Session, owner_id: uuid.UUID) -> list[PlanRow]:
+    """Every plan of the owner with its entries, oldest first: two statements."""
+    plans = read_rows(session, select(*_PLAN_COLUMNS).where(MealPlan.owner_id == owner_id)
+                      .order_by(MealPlan.created_at, MealPlan.id)).all()
+    entries: dict[uuid.UUID, list[PlanEntry]] = {plan[0]: [] for plan in plans}
+    rows = read_rows(session, select(MealPlanEntry.plan_id, *_ENTRY_COLUMNS)
+                     .join(MealPlan, MealPlan.id == MealPlanEntry.plan_id)
+                     .where(MealPlan.owner_id == owner_id)
+                     .order_by(MealPlanEntry.plan_id, MealPlanEntry.position))
+    for plan_id, *entry in rows:
+        entries[plan_id].append(PlanEntry(*entry))
+    return [PlanRow(*plan, entries=entries[plan[0]]) for plan in plans]
+
+
+def delete_plans_of(session: Session, owner_id: uuid.UUID) -> None:
+    # Entries go with their plan (ON DELETE CASCADE).
+    session.execute(delete(MealPlan).where(MealPlan.owner_id == owner_id)
+                    .execution_options(synchronize_session=False))

@@ -173,3 +173,34 @@ class ScheduleOut(BaseModel):
 class FeedTokenOut(BaseModel):
     url: str = Field(description="The secret feed URL; shown once, never again.")
     created_at: datetime.datetime
+
+
+# --- GDPR export (app/mealplans/owner_data.py) -----------------------------------------------
+
+
+class ExportedEntry(BaseModel):
+    week: int
+    day: Day
+    meal: Meal
+    recipe_id: uuid.UUID | None
+    title: str | None
+    servings: int | None
+    note: str | None
+
+
+class ExportedMealPlan(BaseModel):
+    id: uuid.UUID
+    name: str
+    start_date: datetime.date
+    rotation_weeks: int
+    is_active: bool
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    entries: list[ExportedEntry]
+
+
+class ExportedCalendarFeed(BaseModel):
+    """The feed token's hash: the token itself is never stored, so never exported."""
+
+    token_sha256: str
+    created_at: datetime.datetime

@@ -33,7 +33,10 @@ from app.mealplans.schemas import (
     EntryIn,
     EntryOut,
     MealPlanCreate,
+    MealPlanListParams,
+    MealPlanPage,
     MealPlanRead,
+    MealPlanSummary,
     MealPlanUpdate,
     RecipeCardOut,
     ScheduleDayOut,
@@ -41,6 +44,13 @@ from app.mealplans.schemas import (
     ScheduleOut,
 )
 from app.recipes import service as recipes_service
+from app.recipes.pagination import (
+    Position,
+    cursor_key,
+    decode_cursor,
+    encode_cursor,
+    query_fingerprint,
+)
 from app.recipes.repository import RecipeCard
 from app.users import service as users_service
 
@@ -77,7 +87,7 @@ def load_plan(session: Session, owner_id: uuid.UUID, plan_id: uuid.UUID | None) 
     return plan
 
 
-def _cards(session: Session, user_id: uuid.UUID, entries: Iterable[PlanEntry]) -> Cards:
+def recipe_cards(session: Session, user_id: uuid.UUID, entries: Iterable[PlanEntry]) -> Cards:
     ids = {entry.recipe_id for entry in entries if entry.recipe_id is not None}
     return recipes_service.visible_recipe_cards(session, user_id, ids)
 
@@ -91,7 +101,7 @@ def _card(cards: Cards, recipe_id: uuid.UUID | None) -> RecipeCardOut | None:
 
 
 def to_read(session: Session, user_id: uuid.UUID, plan: PlanRow) -> MealPlanRead:
-    cards = _cards(session, user_id, plan.entries)
+    cards = recipe_cards(session, user_id, plan.entries)
     return MealPlanRead(
         id=plan.id, name=plan.name, start_date=plan.start_date,
         rotation_weeks=plan.rotation_weeks, is_active=plan.is_active,
@@ -127,7 +137,7 @@ def get_schedule(
     of entries (the plan with its entries, the recipe cards)."""
     plan = load_plan(session, user.id, plan_id)
     scheduled = scheduled_days(plan, start, days)
-    cards = _cards(session, user.id, plan.entries)
+    cards = recipe_cards(session, user.id, plan.entries)
     return ScheduleOut(
         plan_id=plan.id, name=plan.name, rotation_weeks=plan.rotation_weeks,
         start_date=plan.start_date,
@@ -250,3 +260,26 @@ def activate_plan(session: Session, user: Principal, plan_id: uuid.UUID) -> Plan
 def deactivate(session: Session, user: Principal) -> None:
     users_service.lock_active_for_write(session, user.id)
     repository.deactivate(session, user.id)
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def list_plans(
+    session: Session, user: Principal, params: MealPlanListParams, secret: str
+) -> MealPlanPage:
+    """The caller's plans, newest first, in keyset pages (cursors as recipes' lists)."""
+    q = " ".join(params.q.split()) if params.q else None
+    fingerprint = query_fingerprint({"domain": "meal-plans", "user": user.id, "q": q or ""})
+    key = cursor_key(secret)
+    after = None
+    if params.cursor:
+        position = decode_cursor(key, params.cursor, fingerprint, datetime.datetime)
+        after = (position.key, position.id)
+    rows = repository.list_plans(session, user.id, q=q, after=after, limit=params.limit + 1)
+    more, rows = len(rows) > params.limit, rows[: params.limit]
+    next_cursor = None
+    if more and rows:
+        next_cursor = encode_cursor(key, fingerprint, Position(rows[-1].created_at, rows[-1].id))
+    return MealPlanPage(
+        items=[MealPlanSummary(**row._mapping) for row in rows], next_cursor=next_cursor)

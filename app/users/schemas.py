@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.sanitize import PlainText
+from app.mealplans.schemas import ExportedCalendarFeed, ExportedMealPlan
 
 MeasurementSystem = Literal["metric", "us"]
 
@@ -146,3 +147,5 @@ class UserExport(BaseModel):
     profile: ExportedProfile
     recipes: list[ExportedRecipe]
     favorites: list[ExportedFavorite]
+    meal_plans: list[ExportedMealPlan] = Field(default_factory=list)
+    calendar_feed: ExportedCalendarFeed | None = None
