@@ -6,7 +6,6 @@ Mounted on the protected router. Static paths (/active, /feed-token) come before
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from typing import Annotated
 
@@ -19,6 +18,7 @@ from app.mealplans import feed, service
 from app.mealplans.repository import PlanRow
 from app.mealplans.schemas import (
     MAX_SCHEDULE_DAYS,
+    CalendarDate,
     FeedTokenOut,
     MealPlanCreate,
     MealPlanListParams,
@@ -36,7 +36,7 @@ IfMatch = Annotated[
     Header(description="An ETag from a GET; the write is refused with 412 if it is stale."),
 ]
 ListParams = Annotated[MealPlanListParams, Query()]
-From = Annotated[datetime.date, Query(
+From = Annotated[CalendarDate, Query(
     alias="from", description="The first date, YYYY-MM-DD: the caller's local today, usually.")]
 Days = Annotated[int, Query(ge=1, le=MAX_SCHEDULE_DAYS, description="How many days.")]
 

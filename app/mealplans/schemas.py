@@ -7,10 +7,11 @@ Input models forbid unknown fields and bound every string and list; text goes th
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from app.core.sanitize import PlainText
 from app.mealplans.models import MAX_ROTATION_WEEKS
@@ -28,6 +29,20 @@ Note = PlainText(500, multiline=True)
 Week = Annotated[int, Field(ge=1, le=MAX_ROTATION_WEEKS)]
 RotationWeeks = Annotated[int, Field(ge=1, le=MAX_ROTATION_WEEKS)]
 Servings = Annotated[int, Field(ge=1, le=MAX_SERVINGS)]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_only(value: object) -> object:
+    # Pydantic would also take a midnight timestamp or a number; a date is all we mean.
+    if not isinstance(value, str | datetime.date) or isinstance(value, datetime.datetime):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+CalendarDate = Annotated[datetime.date, BeforeValidator(_date_only)]
 
 
 class Input(BaseModel):
@@ -62,7 +77,7 @@ def _weeks_fit(entries: list[EntryIn] | None, rotation_weeks: int | None) -> Non
 
 class MealPlanCreate(Input):
     name: Name
-    start_date: datetime.date | None = Field(
+    start_date: CalendarDate | None = Field(
         None, description="Week 1 is the Monday-Sunday week containing it; default: today (UTC).")
     rotation_weeks: RotationWeeks = 1
     entries: Entries = Field(default_factory=list)
@@ -77,7 +92,7 @@ class MealPlanUpdate(Input):
     """A partial update; ``entries``, when given, replaces the old list whole."""
 
     name: Name | None = None
-    start_date: datetime.date | None = None
+    start_date: CalendarDate | None = None
     rotation_weeks: RotationWeeks | None = None
     entries: Entries | None = None
 
@@ -95,14 +110,6 @@ class MealPlanListParams(Input):
     limit: int = Field(20, ge=1, le=MAX_PLANS)
     # Unbounded here on purpose: an overlong or malformed cursor is a 400, not a 422.
     cursor: str | None = None
-
-
-class ScheduleParams(Input):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    start: datetime.date = Field(
-        alias="from", description="The first date (the caller's local today, usually).")
-    days: int = Field(7, ge=1, le=MAX_SCHEDULE_DAYS)
 
 
 # --- responses ---------------------------------------------------------------------------
