@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from app.mealplans.models import CalendarFeedToken, MealPlan, MealPlanEntry
 from app.recipes.models import Favorite, Recipe, RecipeImage
 from app.users.models import User
+from tests.mealplans.factories import entry, make_feed_token, make_plan
 from tests.recipes.factories import make_recipe
 
 
@@ -16,6 +18,10 @@ from tests.recipes.factories import make_recipe
 class Household:
     private: Recipe
     public: Recipe
+    #: Active, with entries on both recipes and a free-text one (MealPlanEntry rows).
+    plan: MealPlan
+    #: Only the hash of a token (CalendarFeedToken).
+    feed: CalendarFeedToken
 
 
 def add_image(db: Session, recipe: Recipe, payload: bytes = b"\x89PNG fake bytes") -> RecipeImage:
@@ -58,7 +64,18 @@ def furnish(db: Session, user: User) -> Household:
         steps=["Toss"],
     )
     add_image(db, private)
-    return Household(private=private, public=public)
+    plan = make_plan(db, user, name=f"Plan of {user.clerk_user_id}", is_active=True,
+                     rotation_weeks=2, entries=[
+                         entry(1, "mon", "dinner", recipe_id=private.id, servings=2),
+                         entry(2, "sun", "lunch", recipe_id=public.id, note="picnic"),
+                         entry(1, "fri", "dinner", title="Eat out"),
+                     ])
+    feed = make_feed_token(db, user, digest=hashlib.sha256(user.clerk_user_id.encode()).hexdigest())
+    return Household(private=private, public=public, plan=plan, feed=feed)
+
+
+#: Named so the schema check sees every per-person table furnished here.
+FURNISHED_MODELS = (Recipe, RecipeImage, Favorite, MealPlan, MealPlanEntry, CalendarFeedToken)
 
 
 def favorite(db: Session, user: User, recipe: Recipe) -> None:
