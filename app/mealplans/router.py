@@ -1,7 +1,7 @@
 """HTTP face of the meal-plans API: parse, call the service, shape headers. No rules here.
 
-Mounted on the protected router. Static paths (/active, /feed-token) come before
-/{plan_id}, which would otherwise claim them.
+Mounted on the protected router. ``{plan_id:uuid}`` matches UUIDs only, so /active and
+/feed-token are never taken for a plan id (nor listed in a 405's Allow for one).
 """
 
 from __future__ import annotations
@@ -113,14 +113,14 @@ def get_active_schedule(
     return _json(service.get_schedule(session, user, None, start, days))
 
 
-@router.get("/{plan_id}", response_model=MealPlanRead, responses=problem_responses(404))
+@router.get("/{plan_id:uuid}", response_model=MealPlanRead, responses=problem_responses(404))
 def get_plan(
     plan_id: PlanId, user: CurrentPrincipal, session: SessionDep, response: Response
 ) -> MealPlanRead:
     return _read(session, user, service.get_plan(session, user, plan_id), response)
 
 
-@router.patch("/{plan_id}", response_model=MealPlanRead,
+@router.patch("/{plan_id:uuid}", response_model=MealPlanRead,
               responses=problem_responses(400, 404, 412, 413))
 def update_plan(
     plan_id: PlanId, body: MealPlanUpdate, user: CurrentPrincipal, session: SessionDep,
@@ -131,7 +131,7 @@ def update_plan(
     return _read(session, user, plan, response)
 
 
-@router.delete("/{plan_id}", status_code=status.HTTP_204_NO_CONTENT,
+@router.delete("/{plan_id:uuid}", status_code=status.HTTP_204_NO_CONTENT,
                responses=problem_responses(404, 412))
 def delete_plan(
     plan_id: PlanId, user: CurrentPrincipal, session: SessionDep, if_match: IfMatch = None
@@ -140,7 +140,7 @@ def delete_plan(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put("/{plan_id}/active", response_model=MealPlanRead, responses=problem_responses(404))
+@router.put("/{plan_id:uuid}/active", response_model=MealPlanRead, responses=problem_responses(404))
 def activate_plan(
     plan_id: PlanId, user: CurrentPrincipal, session: SessionDep, response: Response
 ) -> MealPlanRead:
@@ -148,7 +148,8 @@ def activate_plan(
     return _read(session, user, service.activate_plan(session, user, plan_id), response)
 
 
-@router.get("/{plan_id}/schedule", response_model=ScheduleOut, responses=problem_responses(404))
+@router.get("/{plan_id:uuid}/schedule", response_model=ScheduleOut,
+            responses=problem_responses(404))
 def get_schedule(
     plan_id: PlanId, start: From, user: CurrentPrincipal, session: SessionDep, days: Days = 7
 ) -> Response:
