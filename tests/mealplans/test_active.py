@@ -12,7 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.mealplans.models import MealPlan
-from tests.mealplans.factories import ACTIVE, assert_problem, entry, make_plan, plan_url
+from app.mealplans.schemas import MAX_PLANS
+from tests.mealplans.factories import (
+    ACTIVE,
+    PLANS,
+    assert_problem,
+    entry,
+    make_plan,
+    plan_body,
+    plan_url,
+)
 
 
 def active_ids(db: Session, owner) -> list:
@@ -100,3 +109,44 @@ def test_twenty_concurrent_switches_end_with_exactly_one_active_plan(
     with db.get_bind().connect() as conn:
         assert conn.execute(text(
             "SELECT count(*) FROM meal_plans WHERE is_active")).scalar_one() == 1
+
+
+def test_concurrent_creates_cannot_pass_the_plan_limit_together(
+    client: TestClient, db: Session, alice, as_alice
+) -> None:
+    for _ in range(MAX_PLANS - 2):
+        make_plan(db, alice)
+    start = threading.Barrier(6)
+
+    def create(_: int) -> int:
+        start.wait()
+        return client.post(PLANS, json=plan_body(), headers=as_alice).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(create, range(6)))
+
+    assert statuses == [201, 201, 409, 409, 409, 409]
+    db.expire_all()
+    assert len(list(db.scalars(select(MealPlan.id).where(MealPlan.owner_id == alice.id)))) == 100
+
+
+def test_concurrent_patches_with_one_etag_let_exactly_one_win(
+    client: TestClient, db: Session, alice, as_alice
+) -> None:
+    plan = make_plan(db, alice, entries=[entry()])
+    etag = client.get(plan_url(plan.id), headers=as_alice).headers["etag"]
+    start = threading.Barrier(8)
+
+    def patch(n: int) -> int:
+        start.wait()
+        return client.patch(plan_url(plan.id), json={"name": f"Writer {n}",
+                                                     "entries": [entry(title=f"W{n}")] * 3},
+                            headers={**as_alice, "If-Match": etag}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(patch, range(8)))
+
+    assert statuses == [200] + [412] * 7
+    final = client.get(plan_url(plan.id), headers=as_alice).json()
+    assert len(final["entries"]) == 3
+    assert {e["title"] for e in final["entries"]} == {final["name"].replace("Writer ", "W")}
