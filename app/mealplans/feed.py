@@ -82,5 +82,5 @@ def calendar_feed(session: Session, token: str, today: datetime.date) -> bytes:
         return build_calendar(None, [], {}, stamp)
     start = today - datetime.timedelta(days=1)
     days = service.scheduled_days(plan, start, FEED_DAYS)
-    cards = service.recipe_cards(session, owner_id, plan.entries)
+    cards = service.recipe_cards(session, owner_id, (e for day in days for e in day.entries))
     return build_calendar(plan, days, cards, stamp)  # type: ignore[arg-type]

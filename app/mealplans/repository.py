@@ -24,6 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
 from app.db.session import read_rows
@@ -57,8 +58,8 @@ _ENTRY_COLUMNS = (
 
 
 def _plan_with_entries(condition: ColumnElement[bool]) -> Any:
-    # One statement whatever the number of entries: the plan's columns repeat on each
-    # entry row (an outer join, so a plan without entries still comes back once).
+    # Portable form (SQLite): the plan's columns repeat on each entry row (an outer join,
+    # so a plan without entries still comes back once).
     return (
         select(*_PLAN_COLUMNS, *_ENTRY_COLUMNS)
         .select_from(MealPlan)
@@ -68,25 +69,53 @@ def _plan_with_entries(condition: ColumnElement[bool]) -> Any:
     )
 
 
+# PostgreSQL: one row, the entries aggregated as JSON beside it (as recipes' detail read):
+# 84 repeated plan columns cost more to convert than the JSON costs to parse.
+_ENTRIES_JSON = (
+    select(func.json_agg(aggregate_order_by(func.json_build_array(*_ENTRY_COLUMNS),
+                                            MealPlanEntry.position)))
+    .where(MealPlanEntry.plan_id == MealPlan.id)
+    .scalar_subquery()
+)
+
+
+def _plan_with_entries_json(condition: ColumnElement[bool]) -> Any:
+    return select(*_PLAN_COLUMNS, _ENTRIES_JSON).where(
+        MealPlan.owner_id == bindparam("owner_id"), condition)
+
+
 # Built once with bound parameters (as app/recipes/repository.py's _DETAIL).
-_BY_ID = _plan_with_entries(MealPlan.id == bindparam("plan_id"))
-_ACTIVE = _plan_with_entries(MealPlan.is_active.is_(True))
+_BY_ID = MealPlan.id == bindparam("plan_id")
+_IS_ACTIVE = MealPlan.is_active.is_(True)
+_READS = {
+    (False, False): _plan_with_entries(_BY_ID), (False, True): _plan_with_entries(_IS_ACTIVE),
+    (True, False): _plan_with_entries_json(_BY_ID),
+    (True, True): _plan_with_entries_json(_IS_ACTIVE),
+}
+
+
+def _json_entry(values: list[Any]) -> PlanEntry:
+    position, week, day, meal, recipe_id, title, servings, note = values
+    return PlanEntry(position, week, day, meal,
+                     None if recipe_id is None else uuid.UUID(recipe_id), title, servings, note)
 
 
 def read_plan(
     session: Session, owner_id: uuid.UUID, plan_id: uuid.UUID | None
 ) -> PlanRow | None:
-    """The owner's plan ``plan_id`` (or, for None, their active plan), entries included."""
-    if plan_id is None:
-        rows = read_rows(session, _ACTIVE, {"owner_id": owner_id}).all()
-    else:
-        rows = read_rows(session, _BY_ID, {"owner_id": owner_id, "plan_id": plan_id}).all()
+    """The owner's plan ``plan_id`` (or, for None, their active plan), entries included,
+    in one statement."""
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    statement = _READS[(on_postgresql, plan_id is None)]
+    rows = read_rows(session, statement, {"owner_id": owner_id, "plan_id": plan_id}).all()
     if not rows:
         return None
-    plan = rows[0][: len(_PLAN_COLUMNS)]
-    entries = [PlanEntry(*row[len(_PLAN_COLUMNS):]) for row in rows
-               if row[len(_PLAN_COLUMNS)] is not None]
-    return PlanRow(*plan, entries=entries)
+    size = len(_PLAN_COLUMNS)
+    if on_postgresql:
+        *plan, entries_json = rows[0]
+        return PlanRow(*plan, entries=[_json_entry(e) for e in entries_json or []])
+    entries = [PlanEntry(*row[size:]) for row in rows if row[size] is not None]
+    return PlanRow(*rows[0][:size], entries=entries)
 
 
 # --- lists ------------------------------------------------------------------------------

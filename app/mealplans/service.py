@@ -137,7 +137,8 @@ def get_schedule(
     of entries (the plan with its entries, the recipe cards)."""
     plan = load_plan(session, user.id, plan_id)
     scheduled = scheduled_days(plan, start, days)
-    cards = recipe_cards(session, user.id, plan.entries)
+    # Cards only for the entries in the range: a week of a 4-week plan needs a quarter.
+    cards = recipe_cards(session, user.id, (e for day in scheduled for e in day.entries))
     return ScheduleOut(
         plan_id=plan.id, name=plan.name, rotation_weeks=plan.rotation_weeks,
         start_date=plan.start_date,
@@ -172,7 +173,7 @@ def planned_recipes(
         raise InvalidScheduleRange()
     plan = load_plan(session, user_id, plan_id)
     scheduled = scheduled_days(plan, start, days)
-    wanted = {e.recipe_id for e in plan.entries if e.recipe_id is not None}
+    wanted = {e.recipe_id for day in scheduled for e in day.entries if e.recipe_id is not None}
     visible = recipes_service.visible_recipe_ids(session, user_id, wanted) if wanted else set()
     return [
         PlannedRecipe(date=day.date, meal=entry.meal, recipe_id=entry.recipe_id,
