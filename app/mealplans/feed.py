@@ -77,10 +77,10 @@ def calendar_feed(session: Session, token: str, today: datetime.date) -> bytes:
     (the token, the plan with its entries, the recipe cards)."""
     owner_id = feed_owner(session, token)
     stamp = utcnow().replace(microsecond=0)
-    plan = repository.read_plan(session, owner_id, None)
+    start = today - datetime.timedelta(days=1)
+    plan = repository.read_plan(session, owner_id, None, (start, FEED_DAYS))
     if plan is None:
         return build_calendar(None, [], {}, stamp)
-    start = today - datetime.timedelta(days=1)
     days = service.scheduled_days(plan, start, FEED_DAYS)
     cards = service.recipe_cards(session, owner_id, (e for day in days for e in day.entries))
     return build_calendar(plan, days, cards, stamp)  # type: ignore[arg-type]

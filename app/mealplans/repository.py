@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
+    Integer,
     and_,
     bindparam,
     case,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -71,26 +74,44 @@ def _plan_with_entries(condition: ColumnElement[bool]) -> Any:
 
 # PostgreSQL: one row, the entries aggregated as JSON beside it (as recipes' detail read):
 # 84 repeated plan columns cost more to convert than the JSON costs to parse.
-_ENTRIES_JSON = (
-    select(func.json_agg(aggregate_order_by(func.json_build_array(*_ENTRY_COLUMNS),
-                                            MealPlanEntry.position)))
-    .where(MealPlanEntry.plan_id == MealPlan.id)
-    .scalar_subquery()
-)
+def _entries_json(*conditions: Any) -> Any:
+    return (
+        select(func.json_agg(aggregate_order_by(func.json_build_array(*_ENTRY_COLUMNS),
+                                                MealPlanEntry.position)))
+        .where(MealPlanEntry.plan_id == MealPlan.id, *conditions)
+        .scalar_subquery()
+    )
 
 
-def _plan_with_entries_json(condition: ColumnElement[bool]) -> Any:
-    return select(*_PLAN_COLUMNS, _ENTRIES_JSON).where(
+# Only the entries that occur on a date in [window_start, window_start + window_days): a
+# pre-filter, so a week of a 4-week plan reads a quarter of its entries. An entry's first
+# occurrence is the Monday of start_date's week + 7 * (week - 1) + day; it recurs every
+# 7 * rotation_weeks days (app/mealplans/schedule.py computes the same rotation, and a
+# property test holds the two together: tests/mealplans/test_schedule_window.py).
+_IN_WINDOW = text(
+    "(((meal_plans.start_date - (extract(isodow FROM meal_plans.start_date)::int - 1)"
+    " + 7 * (meal_plan_entries.week - 1) + meal_plan_entries.day - :window_start)"
+    " % (7 * meal_plans.rotation_weeks)) + 7 * meal_plans.rotation_weeks)"
+    " % (7 * meal_plans.rotation_weeks) < :window_days"
+).bindparams(bindparam("window_start", type_=Date), bindparam("window_days", type_=Integer))
+
+
+def _plan_with_entries_json(condition: ColumnElement[bool], *entry_conditions: Any) -> Any:
+    return select(*_PLAN_COLUMNS, _entries_json(*entry_conditions)).where(
         MealPlan.owner_id == bindparam("owner_id"), condition)
 
 
-# Built once with bound parameters (as app/recipes/repository.py's _DETAIL).
+# Built once with bound parameters (as app/recipes/repository.py's _DETAIL). Keys:
+# (PostgreSQL?, the active plan?, only a window of dates?).
 _BY_ID = MealPlan.id == bindparam("plan_id")
 _IS_ACTIVE = MealPlan.is_active.is_(True)
 _READS = {
-    (False, False): _plan_with_entries(_BY_ID), (False, True): _plan_with_entries(_IS_ACTIVE),
-    (True, False): _plan_with_entries_json(_BY_ID),
-    (True, True): _plan_with_entries_json(_IS_ACTIVE),
+    (False, False, False): _plan_with_entries(_BY_ID),
+    (False, True, False): _plan_with_entries(_IS_ACTIVE),
+    (True, False, False): _plan_with_entries_json(_BY_ID),
+    (True, True, False): _plan_with_entries_json(_IS_ACTIVE),
+    (True, False, True): _plan_with_entries_json(_BY_ID, _IN_WINDOW),
+    (True, True, True): _plan_with_entries_json(_IS_ACTIVE, _IN_WINDOW),
 }
 
 
@@ -101,13 +122,19 @@ def _json_entry(values: list[Any]) -> PlanEntry:
 
 
 def read_plan(
-    session: Session, owner_id: uuid.UUID, plan_id: uuid.UUID | None
+    session: Session, owner_id: uuid.UUID, plan_id: uuid.UUID | None,
+    window: tuple[datetime.date, int] | None = None,
 ) -> PlanRow | None:
-    """The owner's plan ``plan_id`` (or, for None, their active plan), entries included,
-    in one statement."""
+    """The owner's plan ``plan_id`` (or, for None, their active plan) with its entries,
+    in one statement. With ``window`` (first date, number of days) the entries may be
+    limited to those occurring in it (on PostgreSQL; elsewhere all are returned)."""
     on_postgresql = session.get_bind().dialect.name == "postgresql"
-    statement = _READS[(on_postgresql, plan_id is None)]
-    rows = read_rows(session, statement, {"owner_id": owner_id, "plan_id": plan_id}).all()
+    windowed = on_postgresql and window is not None
+    statement = _READS[(on_postgresql, plan_id is None, windowed)]
+    params: dict[str, Any] = {"owner_id": owner_id, "plan_id": plan_id}
+    if windowed and window is not None:
+        params.update(window_start=window[0], window_days=window[1])
+    rows = read_rows(session, statement, params).all()
     if not rows:
         return None
     size = len(_PLAN_COLUMNS)

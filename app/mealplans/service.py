@@ -79,9 +79,16 @@ def _expected_version(
 # --- reads -----------------------------------------------------------------------------------
 
 
-def load_plan(session: Session, owner_id: uuid.UUID, plan_id: uuid.UUID | None) -> PlanRow:
-    """The owner's plan (None: their active plan) with its entries; 404 otherwise."""
-    plan = repository.read_plan(session, owner_id, plan_id)
+def load_plan(
+    session: Session, owner_id: uuid.UUID, plan_id: uuid.UUID | None,
+    window: tuple[datetime.date, int] | None = None,
+) -> PlanRow:
+    """The owner's plan (None: their active plan) with its entries; 404 otherwise.
+
+    With ``window`` (first date, days), entries that occur on none of those dates may be
+    left out: for schedules, which show nothing else.
+    """
+    plan = repository.read_plan(session, owner_id, plan_id, window)
     if plan is None:
         raise NoActiveMealPlan() if plan_id is None else MealPlanNotFound()
     return plan
@@ -133,10 +140,11 @@ def get_schedule(
     session: Session, user: Principal, plan_id: uuid.UUID | None, start: datetime.date,
     days: int,
 ) -> ScheduleOut:
-    """The concrete days from ``start``: three statements whatever ``days`` and the number
-    of entries (the plan with its entries, the recipe cards)."""
-    plan = load_plan(session, user.id, plan_id)
-    scheduled = scheduled_days(plan, start, days)
+    """The concrete days from ``start``: two statements whatever ``days`` and the number
+    of entries (the plan with the entries in the range, the recipe cards)."""
+    dates = date_range(start, days)  # refused before any query
+    plan = load_plan(session, user.id, plan_id, (start, days))
+    scheduled = schedule(plan.start_date, plan.rotation_weeks, plan.entries, dates)
     # Cards only for the entries in the range: a week of a 4-week plan needs a quarter.
     cards = recipe_cards(session, user.id, (e for day in scheduled for e in day.entries))
     return ScheduleOut(
@@ -171,8 +179,9 @@ def planned_recipes(
     """
     if not 1 <= days <= MAX_SCHEDULE_DAYS:
         raise InvalidScheduleRange()
-    plan = load_plan(session, user_id, plan_id)
-    scheduled = scheduled_days(plan, start, days)
+    dates = date_range(start, days)
+    plan = load_plan(session, user_id, plan_id, (start, days))
+    scheduled = schedule(plan.start_date, plan.rotation_weeks, plan.entries, dates)
     wanted = {e.recipe_id for day in scheduled for e in day.entries if e.recipe_id is not None}
     visible = recipes_service.visible_recipe_ids(session, user_id, wanted) if wanted else set()
     return [
