@@ -129,7 +129,7 @@ def test_erasure_kills_the_feed_at_once(client: TestClient, alice, as_alice) -> 
 
 @pytest.mark.parametrize("token", [
     secrets.token_urlsafe(32),  # well formed, unknown
-    "short", "x" * 100, "%00" * 10, "..%2F..%2Fetc", "a" * 42 + "!",
+    "short", "x" * 100, "x" * 5000, "%00" * 10, "..%2F..%2Fetc", "a" * 42 + "!", "é" * 43,
 ])
 def test_a_wrong_token_is_a_404_and_a_security_event(
     client: TestClient, caplog: pytest.LogCaptureFixture, token: str
@@ -139,7 +139,7 @@ def test_a_wrong_token_is_a_404_and_a_security_event(
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "Traceback" not in response.text
-    if len(token) <= 100 and "/" not in token and "%2F" not in token:
+    if "%2F" not in token:
         [event] = _rejections(caplog)
         assert token not in str(event.__dict__)
 
