@@ -16,12 +16,16 @@ from app.auth.router import public_router as auth_public
 from app.collections.router import router as collections_router
 from app.core.errors import problem_responses
 from app.health.router import router as health_router
+from app.mealplans.feed_router import router as calendar_router
+from app.mealplans.router import router as mealplans_router
 from app.recipes.images_router import router as recipe_images_router
 from app.recipes.router import router as recipes_router
 from app.users.router import router as users_router
 from app.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
+#: Public calendar feeds; the rate limiter keys them per IP and per token.
+CALENDAR_FEED_PREFIX = f"{API_PREFIX}/calendar"
 
 #: Paths reachable without a token. Anything else under /api/v1 requires one.
 PUBLIC_PATHS = frozenset({
@@ -29,6 +33,9 @@ PUBLIC_PATHS = frozenset({
     "/ready",
     f"{API_PREFIX}/auth/token",
     f"{API_PREFIX}/webhooks/clerk",
+    # A route template, as the route-walk test compares: the secret token is the
+    # credential (app/mealplans/feed.py). Nothing else under /calendar exists.
+    f"{CALENDAR_FEED_PREFIX}/{{token}}.ics",
 })
 
 
@@ -46,9 +53,10 @@ def include_routers(app: FastAPI) -> None:
     # seven routers and was a fifth of the CPU of a trivial request: bench/README.md); no
     # two routers share a path, so the order changes nothing else. Public ones only if in
     # PUBLIC_PATHS.
-    for router in (recipes_router, collections_router, recipe_images_router, users_router,
+    for router in (recipes_router, collections_router, recipe_images_router, mealplans_router,
+                   users_router,
                    auth_protected):
         app.include_router(router, **protected)
-    for router in (auth_public, webhooks_router):
+    for router in (auth_public, webhooks_router, calendar_router):
         app.include_router(router, **public)
     app.include_router(health_router)

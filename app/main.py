@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from app.api import API_PREFIX, include_routers
+from app.api import API_PREFIX, CALENDAR_FEED_PREFIX, include_routers
 from app.auth import validity
 from app.auth.change_feed import RevocationFeed
 from app.auth.validity import ValidityCache
@@ -155,7 +155,8 @@ def _make_rate_limiter(
     if not settings.RATE_LIMIT_ENABLED:
         return None
     policy = RateLimitPolicy.from_settings(
-        settings, api_prefix=API_PREFIX, auth_path=AUTH_TOKEN_PATH, webhook_path=WEBHOOK_PATH
+        settings, api_prefix=API_PREFIX, auth_path=AUTH_TOKEN_PATH, webhook_path=WEBHOOK_PATH,
+        feed_prefix=CALENDAR_FEED_PREFIX,
     )
     return RateLimiter(settings, policy, trusted_proxies)
 

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     RATE_LIMIT_WEBHOOK: str = "600/minute"
     # IPv6 clients share one bucket per network of this size (every host has a /64).
     RATE_LIMIT_IPV6_PREFIX: int = Field(default=64, ge=32, le=128)
+    # The public calendar feed (GET /api/v1/calendar/{token}.ics): per client IP, and per
+    # token. Calendar services fetch many people's feeds from a few addresses, so the
+    # per-IP limit is generous; one subscription polls a few times an hour at most.
+    RATE_LIMIT_FEED: str = "120/minute"
+    RATE_LIMIT_FEED_URL: str = "10/minute"
 
     # --- operations -----------------------------------------------------------------
     WEB_CONCURRENCY: int = Field(default=1, ge=1, le=64)

@@ -28,6 +28,7 @@ RATELIMIT_STORAGE_UNAVAILABLE: Final = "ratelimit.storage_unavailable"
 STARTUP_VALIDATION: Final = "startup.validation"
 CONFIG_WARNING: Final = "config.warning"
 DB_UNAVAILABLE: Final = "db.unavailable"
+CALENDAR_FEED_REJECTED: Final = "calendar.feed_rejected"
 
 #: The level an event is logged at unless the caller says otherwise.
 DEFAULT_LEVELS: Final[dict[str, int]] = {
@@ -42,6 +43,7 @@ DEFAULT_LEVELS: Final[dict[str, int]] = {
     STARTUP_VALIDATION: logging.INFO,
     CONFIG_WARNING: logging.WARNING,
     DB_UNAVAILABLE: logging.ERROR,
+    CALENDAR_FEED_REJECTED: logging.WARNING,
 }
 
 # LogRecord refuses ``extra`` keys that shadow its own attributes (KeyError at runtime),

@@ -7,9 +7,14 @@ category      requests                                     key                  
 ============  ===========================================  ===================  =================
 auth          POST {api}/auth/token                        client IP            RATE_LIMIT_AUTH
 webhook       any method on {api}/webhooks/clerk           client IP            RATE_LIMIT_WEBHOOK
+feed          anything under {api}/calendar/               client IP            RATE_LIMIT_FEED
+feed_token    the same requests, also                      the path's token     RATE_LIMIT_FEED_URL
 write         POST/PUT/PATCH/DELETE (and any other) {api}  user id, else IP     RATE_LIMIT_WRITE
 read          GET/HEAD {api}                               user id, else IP     RATE_LIMIT_READ
 ============  ===========================================  ===================  =================
+
+A feed URL carries its secret in the path, so the per-token key is a SHA-256 of the
+path's last segment (never the token itself), under a context of its own.
 
 /health, /ready, the docs and CORS preflights (OPTIONS) are not limited. The user id
 comes from the bearer token's verified signature (no database): a token that does not
@@ -32,6 +37,7 @@ outage costs one timeout, not one per request, and logs once per interval.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -55,8 +61,8 @@ from app.core.tokens import InvalidAccessToken, KeyRing, verify_access_token
 
 logger = logging.getLogger("homechef.ratelimit")
 
-Category = Literal["auth", "webhook", "write", "read"]
-KeyKind = Literal["user", "ip"]
+Category = Literal["auth", "webhook", "write", "read", "feed", "feed_token"]
+KeyKind = Literal["user", "ip", "token"]
 
 #: Seconds a storage failure keeps the storage out of use (see the module docstring).
 STORAGE_RETRY_INTERVAL = 5.0
@@ -79,16 +85,21 @@ class RateLimitPolicy:
     auth_path: str
     webhook_path: str
     limits: dict[Category, RateLimitItem]
+    #: Public feeds whose last path segment is a secret token ("" for none).
+    feed_prefix: str = ""
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, api_prefix: str, auth_path: str, webhook_path: str
+        cls, settings: Settings, *, api_prefix: str, auth_path: str, webhook_path: str,
+        feed_prefix: str = "",
     ) -> RateLimitPolicy:
         raw: dict[Category, str] = {
             "auth": settings.RATE_LIMIT_AUTH,
             "webhook": settings.RATE_LIMIT_WEBHOOK,
             "write": settings.RATE_LIMIT_WRITE,
             "read": settings.RATE_LIMIT_READ,
+            "feed": settings.RATE_LIMIT_FEED,
+            "feed_token": settings.RATE_LIMIT_FEED_URL,
         }
         parsed: dict[Category, RateLimitItem] = {}
         for category, text in raw.items():
@@ -99,7 +110,7 @@ class RateLimitPolicy:
                     f"RATE_LIMIT_{category.upper()}={text!r} is not a limit like '10/minute'."
                 ) from None
         return cls(api_prefix.rstrip("/"), auth_path.rstrip("/"), webhook_path.rstrip("/"),
-                   parsed)
+                   parsed, feed_prefix.rstrip("/"))
 
     def category(self, method: str, path: str) -> Category | None:
         path = path.rstrip("/")
@@ -109,6 +120,8 @@ class RateLimitPolicy:
             return None
         if path == self.webhook_path:
             return "webhook"
+        if self.feed_prefix and path.startswith(self.feed_prefix + "/"):
+            return "feed"
         if path == self.auth_path and method == "POST":
             return "auth"
         return "read" if method in _READ_METHODS else "write"
@@ -257,6 +270,26 @@ def request_key(
     return "ip", client_key(client_ip(scope, trusted), ipv6_prefix)
 
 
+_FEED_KEY_CONTEXT = b"homechef/ratelimit/feed-token/v1:"
+
+
+def feed_token_key(path: str) -> str:
+    """The per-token key of a feed request: a digest of the path's last segment."""
+    segment = path.rstrip("/").rsplit("/", 1)[-1]
+    return hashlib.sha256(_FEED_KEY_CONTEXT + segment.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def request_keys(
+    scope: Scope, category: Category, trusted: tuple[IPNetwork, ...], ipv6_prefix: int = 64
+) -> list[tuple[Category, KeyKind, str]]:
+    """Every (limit, key kind, key) a request counts against: one, or two for a feed."""
+    kind, key = request_key(scope, category, trusted, ipv6_prefix)
+    keys: list[tuple[Category, KeyKind, str]] = [(category, kind, key)]
+    if category == "feed":
+        keys.append(("feed_token", "token", feed_token_key(scope["path"])))
+    return keys
+
+
 def limit_headers(verdict: Verdict) -> dict[str, str]:
     return {
         "RateLimit-Limit": str(verdict.limit),
@@ -281,31 +314,24 @@ class RateLimitMiddleware:
         if category is None:
             await self.app(scope, receive, send)
             return
-        kind, key = request_key(
-            scope, category, self.limiter.trusted, self.limiter.settings.RATE_LIMIT_IPV6_PREFIX
-        )
-        verdict = await self.limiter.hit(category, f"{kind}:{key}")
-        if verdict is None:
-            if self.limiter.fail_open:
-                await self.app(scope, receive, send)
-            else:
-                await self._refuse(scope, receive, send, RateLimitStorageUnavailable(
-                    headers={"Retry-After": str(math.ceil(STORAGE_RETRY_INTERVAL))}))
-            return
-        headers = limit_headers(verdict)
-        if not verdict.allowed:
-            item = self.limiter.policy.limits[category]
-            suppressed = self.limiter.refusals.admit(f"{category}:{kind}:{key}",
-                                                     item.get_expiry())
-            if suppressed is not None:
-                events.security_event(
-                    events.RATELIMIT_EXCEEDED, category=category, key_kind=kind,
-                    key=f"{kind}:{key}", limit=str(item), suppressed=suppressed,
-                )
-            retry_after = str(max(1, verdict.reset_after))
-            await self._refuse(scope, receive, send,
-                               RateLimited(headers={**headers, "Retry-After": retry_after}))
-            return
+        headers: dict[str, str] = {}
+        for limit, kind, key in request_keys(
+                scope, category, self.limiter.trusted,
+                self.limiter.settings.RATE_LIMIT_IPV6_PREFIX):
+            verdict = await self.limiter.hit(limit, f"{kind}:{key}")
+            if verdict is None:
+                if self.limiter.fail_open:
+                    await self.app(scope, receive, send)
+                else:
+                    await self._refuse(scope, receive, send, RateLimitStorageUnavailable(
+                        headers={"Retry-After": str(math.ceil(STORAGE_RETRY_INTERVAL))}))
+                return
+            if not verdict.allowed:
+                await self._refuse_over_limit(scope, receive, send, limit, kind, key, verdict)
+                return
+            # With two limits, the headers describe the one with fewer requests left.
+            if not headers or verdict.remaining < int(headers["RateLimit-Remaining"]):
+                headers = limit_headers(verdict)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -315,6 +341,22 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _refuse_over_limit(
+        self, scope: Scope, receive: Receive, send: Send, category: Category, kind: KeyKind,
+        key: str, verdict: Verdict,
+    ) -> None:
+        item = self.limiter.policy.limits[category]
+        suppressed = self.limiter.refusals.admit(f"{category}:{kind}:{key}", item.get_expiry())
+        if suppressed is not None:
+            events.security_event(
+                events.RATELIMIT_EXCEEDED, category=category, key_kind=kind,
+                key=f"{kind}:{key}", limit=str(item), suppressed=suppressed,
+            )
+        headers = limit_headers(verdict)
+        retry_after = str(max(1, verdict.reset_after))
+        await self._refuse(scope, receive, send,
+                           RateLimited(headers={**headers, "Retry-After": retry_after}))
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, error: AppError) -> None:

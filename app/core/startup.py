@@ -270,7 +270,8 @@ def _format_findings(settings: Settings) -> list[Finding]:
     from app.core.client_ip import parse_trusted_proxies
 
     findings: list[Finding] = []
-    for name in ("RATE_LIMIT_AUTH", "RATE_LIMIT_WRITE", "RATE_LIMIT_READ", "RATE_LIMIT_WEBHOOK"):
+    for name in ("RATE_LIMIT_AUTH", "RATE_LIMIT_WRITE", "RATE_LIMIT_READ", "RATE_LIMIT_WEBHOOK",
+                 "RATE_LIMIT_FEED", "RATE_LIMIT_FEED_URL"):
         try:
             parse_limit(getattr(settings, name))
         except ValueError:

@@ -4,6 +4,7 @@ from app.auth.models import RevokedSession
 from app.collections.models import Collection, CollectionRecipe
 from app.db.base import Base
 from app.idempotency.models import IdempotencyKey
+from app.mealplans.models import CalendarFeedToken, MealPlan, MealPlanEntry
 from app.recipes.models import (
     Favorite,
     Recipe,
@@ -17,10 +18,13 @@ from app.webhooks.models import WebhookEvent
 
 __all__ = [
     "Base",
+    "CalendarFeedToken",
     "Collection",
     "CollectionRecipe",
     "Favorite",
     "IdempotencyKey",
+    "MealPlan",
+    "MealPlanEntry",
     "Recipe",
     "RecipeImage",
     "RecipeIngredient",

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from app.collections import owner_data as collections_data
 from app.idempotency import owner_data as idempotency_data
+from app.mealplans import owner_data as mealplans_data
 from app.recipes import owner_data as recipes_data
 
 #: Recipes last: the other domains' rows point at recipes, not the other way round.
-DOMAINS: tuple[ModuleType, ...] = (idempotency_data, collections_data, recipes_data)
+DOMAINS: tuple[ModuleType, ...] = (
+    idempotency_data, collections_data, mealplans_data, recipes_data)
 
 
 def erase_owner_data(session: Session, owner_id: uuid.UUID) -> None:

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from app.collections.schemas import ExportedCollection
 from app.core.sanitize import PlainText
 from app.idempotency.schemas import ExportedIdempotencyKey
+from app.mealplans.schemas import ExportedCalendarFeed, ExportedMealPlan
 
 MeasurementSystem = Literal["metric", "us"]
 
@@ -149,3 +150,5 @@ class UserExport(BaseModel):
     favorites: list[ExportedFavorite]
     idempotency_keys: list[ExportedIdempotencyKey]
     collections: list[ExportedCollection]
+    meal_plans: list[ExportedMealPlan] = Field(default_factory=list)
+    calendar_feed: ExportedCalendarFeed | None = None

@@ -35,6 +35,8 @@ from tests.factories import make_user
 from tests.fakes.clerk import FakeClerk, b64url
 
 _PATH_PARAM = re.compile(r"\{[^}]+\}")
+# "{plan_id:uuid}" is documented (and logged) as "{plan_id}".
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 # HEAD and OPTIONS are answered by the framework for the GET/any route they shadow.
 _SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -62,11 +64,12 @@ def walk_unauthenticated(client: TestClient) -> tuple[list[str], list[str]]:
         path = _PATH_PARAM.sub(lambda _: str(uuid.uuid4()), ctx.path)
         for method in sorted(set(ctx.methods or ()) - _SKIPPED_METHODS):
             response = client.request(method, path)
-            called.append(f"{method} {ctx.path}")
+            template = _CONVERTOR.sub(r"{\1}", ctx.path)
+            called.append(f"{method} {template}")
             if response.status_code != 401 or not response.headers.get(
                 "content-type", ""
             ).startswith("application/problem+json"):
-                leaks.append(f"{method} {ctx.path} -> {response.status_code}")
+                leaks.append(f"{method} {template} -> {response.status_code}")
     return called, leaks
 
 
@@ -123,7 +126,24 @@ def test_the_walk_catches_a_route_left_unprotected(client: TestClient) -> None:
 def test_public_paths_are_exactly_the_documented_few() -> None:
     assert {
         "/health", "/ready", "/api/v1/auth/token", "/api/v1/webhooks/clerk",
+        "/api/v1/calendar/{token}.ics",
     } == PUBLIC_PATHS
+
+
+def test_the_public_calendar_template_opens_nothing_else(client: TestClient) -> None:
+    """PUBLIC_PATHS holds the feed's route template, matched against templates only: the
+    feed route itself answers a missing token with a 404 (its token is the credential),
+    and everything else under /meal-plans, feed-token included, still wants a bearer."""
+    feed = client.get(f"/api/v1/calendar/{uuid.uuid4().hex}.ics")
+    assert feed.status_code == 404
+    for method, path in (("POST", "/api/v1/meal-plans/feed-token"),
+                         ("DELETE", "/api/v1/meal-plans/feed-token"),
+                         ("GET", "/api/v1/meal-plans/active/schedule?from=2026-12-07"),
+                         ("GET", f"/api/v1/meal-plans/{uuid.uuid4()}")):
+        assert_unauthorized(client.request(method, path))
+    # Near misses of the template are not routes at all.
+    for path in ("/api/v1/calendar/x.ics/extra", "/api/v1/calendar/x", "/api/v1/calendar/"):
+        assert client.get(path).status_code == 404
 
 
 def test_openapi_declares_http_bearer_on_every_protected_operation(client: TestClient) -> None:

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.collections.models import Collection, CollectionRecipe
+from app.mealplans.models import CalendarFeedToken, MealPlan, MealPlanEntry
 from app.recipes.models import Favorite, Recipe, RecipeImage
 from app.users.models import User
 from tests.idempotency.factories import make_idempotency_key
+from tests.mealplans.factories import entry, make_feed_token, make_plan
 from tests.recipes.factories import make_recipe
 
 
@@ -20,6 +22,10 @@ class Household:
     public: Recipe
     book: Collection
     smart: Collection
+    #: Active, with entries on both recipes and a free-text one (MealPlanEntry rows).
+    plan: MealPlan
+    #: Only the hash of a token (CalendarFeedToken).
+    feed: CalendarFeedToken
 
 
 def add_image(db: Session, recipe: Recipe, payload: bytes = b"\x89PNG fake bytes") -> RecipeImage:
@@ -74,12 +80,24 @@ def furnish(db: Session, user: User) -> Household:
     db.flush()
     db.add_all([CollectionRecipe(collection_id=book.id, recipe_id=r.id) for r in (private, public)])
     db.commit()
-    return Household(private=private, public=public, book=book, smart=smart)
+    plan = make_plan(db, user, name=f"Plan of {user.clerk_user_id}", is_active=True,
+                     rotation_weeks=2, entries=[
+                         entry(1, "mon", "dinner", recipe_id=private.id, servings=2),
+                         entry(2, "sun", "lunch", recipe_id=public.id, note="picnic"),
+                         entry(1, "fri", "dinner", title="Eat out"),
+                     ])
+    feed = make_feed_token(db, user, digest=hashlib.sha256(user.clerk_user_id.encode()).hexdigest())
+    return Household(private=private, public=public, book=book, smart=smart, plan=plan, feed=feed)
 
 
 def collect(db: Session, collection: Collection, recipe: Recipe) -> None:
     db.add(CollectionRecipe(collection_id=collection.id, recipe_id=recipe.id))
     db.commit()
+
+
+#: Named so the schema check sees every per-person table furnished here.
+FURNISHED_MODELS = (Recipe, RecipeImage, Favorite, Collection, CollectionRecipe, MealPlan,
+                    MealPlanEntry, CalendarFeedToken)
 
 
 def favorite(db: Session, user: User, recipe: Recipe) -> None:

@@ -56,7 +56,8 @@ def test_erasure_removes_every_row_owned_by_the_user(
     favorite(db, user, mine.private)
     collect(db, mine.book, theirs.public)  # my collection holds someone else's recipe
     collect(db, theirs.book, mine.public)  # someone's collection holds my recipe
-    owned_ids = {user.id, mine.private.id, mine.public.id, mine.book.id, mine.smart.id}
+    owned_ids = {user.id, mine.private.id, mine.public.id, mine.book.id, mine.smart.id,
+                 mine.plan.id}
     rows_before = {name: 0 for name in (t.name for t in Base.metadata.sorted_tables)}
     for name, row in every_row(engine):
         if not references(row, owned_ids):
@@ -175,6 +176,16 @@ def test_export_contains_exactly_the_callers_data(
     # Image bytes are never exported, only metadata.
     assert "PNG fake" not in response.text and "data" not in stew["image"]
 
+    [plan] = export["meal_plans"]
+    assert (plan["id"], plan["is_active"], plan["rotation_weeks"]) == (str(mine.plan.id), True, 2)
+    assert [(e["week"], e["day"], e["meal"], e["recipe_id"], e["title"]) for e in plan["entries"]
+            ] == [(1, "mon", "dinner", str(mine.private.id), None),
+                  (2, "sun", "lunch", str(mine.public.id), None),
+                  (1, "fri", "dinner", None, "Eat out")]
+    # The feed token's hash only: the token itself is never stored.
+    assert export["calendar_feed"]["token_sha256"] == mine.feed.token_sha256
+    assert str(theirs.plan.id) not in response.text
+
 
 def test_export_of_a_fresh_user_is_just_the_profile(
     client: TestClient, app: FastAPI, db: Session
@@ -184,6 +195,7 @@ def test_export_of_a_fresh_user_is_just_the_profile(
     assert export["recipes"] == [] and export["favorites"] == []
     assert export["idempotency_keys"] == []
     assert export["collections"] == []
+    assert export["meal_plans"] == [] and export["calendar_feed"] is None
     assert export["profile"]["id"] == str(user.id)
 
 
@@ -202,7 +214,11 @@ def test_schema_has_no_user_data_table_the_erasure_forgets(engine: Engine) -> No
             )
         ).all()
     assert rules, "expected foreign keys to users and recipes"
-    assert {(table, rule) for table, rule, _ in rules if rule != "CASCADE"} == set()
+    # References that outlive their recipe on purpose, each tested in its domain: a meal
+    # plan entry shows "recipe: null" (tests/mealplans/test_gdpr.py).
+    set_null_allowed = {("meal_plan_entries", "SET NULL", "recipes")}
+    assert {(table, rule, target) for table, rule, target in rules
+            if rule != "CASCADE"} == set_null_allowed
 
 
 def test_a_profile_update_racing_an_erasure_cannot_refill_the_tombstone(
