@@ -10,6 +10,7 @@ from app.recipes.models import (
     RecipeStep,
     RecipeTag,
 )
+from app.shopping.models import ShoppingItemSource, ShoppingList, ShoppingListItem
 from app.users.models import User
 from app.webhooks.models import WebhookEvent
 
@@ -22,6 +23,9 @@ __all__ = [
     "RecipeStep",
     "RecipeTag",
     "RevokedSession",
+    "ShoppingItemSource",
+    "ShoppingList",
+    "ShoppingListItem",
     "User",
     "WebhookEvent",
 ]
