@@ -2,6 +2,7 @@
 
 from app.auth.models import RevokedSession
 from app.db.base import Base
+from app.mealplans.models import CalendarFeedToken, MealPlan, MealPlanEntry
 from app.recipes.models import (
     Favorite,
     Recipe,
@@ -16,7 +17,10 @@ from app.webhooks.models import WebhookEvent
 
 __all__ = [
     "Base",
+    "CalendarFeedToken",
     "Favorite",
+    "MealPlan",
+    "MealPlanEntry",
     "Recipe",
     "RecipeImage",
     "RecipeIngredient",

@@ -57,6 +57,34 @@ def visible_ids(
     ))
 
 
+@dataclass(frozen=True, slots=True)
+class RecipeCard:
+    """What another domain shows of a recipe it points at (a plan entry, a list item)."""
+
+    id: uuid.UUID
+    title: str
+    total_minutes: int
+    has_image: bool
+
+
+# Built once, with bound parameters (see _DETAIL).
+_CARDS = (
+    select(Recipe.id, Recipe.title, Recipe.total_minutes, Recipe.image_sha256.is_not(None))
+    .where(Recipe.id.in_(bindparam("ids", expanding=True)),
+           visible_to(bindparam("user_id")))  # type: ignore[arg-type]
+)
+
+
+def visible_cards(
+    session: Session, recipe_ids: Sequence[uuid.UUID], user_id: uuid.UUID
+) -> dict[uuid.UUID, RecipeCard]:
+    """Cards of those of ``recipe_ids`` the caller may see, in one statement."""
+    if not recipe_ids:
+        return {}
+    rows = read_rows(session, _CARDS, {"ids": list(set(recipe_ids)), "user_id": user_id})
+    return {row[0]: RecipeCard(*row) for row in rows}
+
+
 def find_owned(session: Session, recipe_id: uuid.UUID, user_id: uuid.UUID) -> Recipe | None:
     return session.scalar(
         select(Recipe).where(Recipe.id == recipe_id, Recipe.owner_id == user_id)

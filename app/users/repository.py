@@ -76,3 +76,16 @@ def is_erased_share_locked(session: Session, user_id: uuid.UUID) -> bool:
     statement = select(User.deleted_at).where(User.id == user_id).with_for_update(read=True)
     row = session.execute(statement).first()
     return row is None or row[0] is not None
+
+
+def is_erased_update_locked(session: Session, user_id: uuid.UUID) -> bool:
+    """Like ``is_erased_share_locked``, but the lock excludes every other writer of this
+    user too (FOR NO KEY UPDATE: it still lets rows referencing the user be inserted).
+
+    For rules across a user's rows ("at most N", "exactly one active") that concurrent
+    writers must not both pass.
+    """
+    statement = (select(User.deleted_at).where(User.id == user_id)
+                 .with_for_update(key_share=True))
+    row = session.execute(statement).first()
+    return row is None or row[0] is not None

@@ -61,6 +61,13 @@ def guard_active_for_write(session: Session, user_id: uuid.UUID) -> None:
         raise_erased()
 
 
+def lock_active_for_write(session: Session, user_id: uuid.UUID) -> None:
+    """``guard_active_for_write``, serialising this user's writers until the transaction
+    ends: for rules across the user's rows (a count limit, one active meal plan)."""
+    if repository.is_erased_update_locked(session, user_id):
+        raise_erased()
+
+
 def get_or_create_from_clerk(
     session: Session, clerk_user_id: str, profile: ClerkProfileLike | None
 ) -> User:
