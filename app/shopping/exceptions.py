@@ -43,3 +43,8 @@ class SyncTokenExpired(Gone):
         "The changed_since token is older than the deletion history kept; "
         "do a full reload (GET the items without changed_since)."
     )
+
+
+class RecipeNotOnList(NotFound):
+    code = "recipe-not-on-shopping-list"
+    detail = "That recipe contributed nothing to this shopping list."

@@ -12,7 +12,7 @@ Pure: no database. The rules (README "Merging rules"):
   open lines only).
 - Totals are recomputed from every share as exact fractions, converted by pint's exact
   factors, and shown in the unit that reads best in one system: the contributions' own
-  system when they agree (3 × 1/3 cup is 1 cup), the person's ``measurement_system``
+  system when they agree (3 x 1/3 cup is 1 cup), the person's ``measurement_system``
   when they mix (1 cup + 100 ml).
 - A line edited by hand keeps its own quantity and unit: a merge adds the share to it,
   converted to its unit.
@@ -82,6 +82,8 @@ class Line:
     edited: bool
     position: int
     shares: list[Share] = field(default_factory=list)
+    note: str | None = None
+    category: str | None = None
     new: bool = False
     changed: bool = False
 

@@ -45,6 +45,13 @@ ITEM_COLUMNS = (
 )
 
 
+#: List columns a read shows, in ListRead order, then the sync counters.
+LIST_COLUMNS = (
+    ShoppingList.id, ShoppingList.name, ShoppingList.version, ShoppingList.created_at,
+    ShoppingList.updated_at, ShoppingList.change_seq, ShoppingList.purged_seq,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Bumped:
     """The list after ``lock_and_bump``: locked until the transaction ends."""
@@ -54,13 +61,6 @@ class Bumped:
 
 
 # --- lists -----------------------------------------------------------------------------
-
-
-def lock_owner_lists(session: Session, owner_id: uuid.UUID) -> None:
-    """Serialise list creation per person, so the 50-list limit holds under races."""
-    session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtext(f"shopping-lists:{owner_id}")))
-    )
 
 
 def count_lists(session: Session, owner_id: uuid.UUID) -> int:
@@ -139,8 +139,7 @@ def sync_rows(
     """The list's counters and its items changed after ``since`` (every live item when
     None), in one statement so both come from one snapshot. Empty if no such list.
 
-    Each row: (change_seq, purged_seq, *ITEM_COLUMNS), item columns NULL when nothing
-    changed.
+    Each row: (*LIST_COLUMNS, *ITEM_COLUMNS), item columns NULL when nothing changed.
     """
     join_on = [Item.list_id == ShoppingList.id]
     if since is None:
@@ -148,7 +147,7 @@ def sync_rows(
     else:
         join_on.append(Item.change_seq > since)
     statement = (
-        select(ShoppingList.change_seq, ShoppingList.purged_seq, *ITEM_COLUMNS)
+        select(*LIST_COLUMNS, *ITEM_COLUMNS)
         .select_from(ShoppingList)
         .outerjoin(Item, and_(*join_on))
         .where(ShoppingList.id == list_id, ShoppingList.owner_id == owner_id)
@@ -220,14 +219,16 @@ def existing_item_ids(
 # --- writing items ---------------------------------------------------------------------
 
 
-def insert_lines(session: Session, list_id: uuid.UUID, lines: Sequence[Line], seq: int) -> None:
+def insert_lines(
+    session: Session, list_id: uuid.UUID, lines: Sequence[Line], seq: int, now: datetime
+) -> None:
     if not lines:
         return
-    now = utcnow()
     session.execute(insert(Item), [
         {"id": line.id, "list_id": list_id, "position": line.position, "name": line.name,
          "name_key": line.name_key, "quantity": line.quantity, "unit": line.unit,
-         "edited": line.edited, "change_seq": seq, "created_at": now, "updated_at": now}
+         "note": line.note, "category": line.category, "edited": line.edited,
+         "change_seq": seq, "created_at": now, "updated_at": now}
         for line in lines
     ])
 

@@ -146,6 +146,7 @@ class SyncPage(BaseModel):
 
 
 class BulkResult(BaseModel):
+    """No sync token here: the phone keeps its own, or it would skip others' changes."""
+
     action: str
     count: int
-    sync_token: str

@@ -3,7 +3,7 @@
 Exactness: pint is built with ``non_int_type=Fraction``, so its definitions (inch =
 2.54 cm, gallon = 231 in³, cup = gallon / 16, lb = 0.45359237 kg, ...) become exact
 rationals and every conversion is exact (1 cup = 473176473/2000000 ml, not a float).
-A ``Decimal`` registry is *not* exact: 1/3 cup × 3 gives 0.999…9 cup at 28 digits.
+A ``Decimal`` registry is *not* exact: 1/3 cup x 3 gives 0.999…9 cup at 28 digits.
 Quantities are ``Fraction`` while merging and are stored as ``Decimal`` at the end
 (``to_decimal``), exactly whenever the result has a finite decimal expansion.
 
@@ -97,7 +97,7 @@ def parse_unit(text: str | None) -> KitchenUnit | None:
     try:
         pint_name = registry().get_name(name.replace(" ", "_"))
         dimensionality = dict(registry().get_dimensionality(pint_name))
-    except Exception:  # noqa: BLE001 - pint raises many types; any of them means "unknown"
+    except Exception:  # pint raises many types; any of them means "unknown"
         return None
     dimension = _dimension(dimensionality)
     if dimension is None:

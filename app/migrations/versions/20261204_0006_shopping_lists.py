@@ -1,7 +1,7 @@
 """shopping lists: lists, items (with sync counter and tombstones), item sources
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-12-04
 
 shopping_item_sources.recipe_id is ON DELETE SET NULL on purpose: deleting (or erasing
@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0002'
+# '0002' in the brief: chained after the merged meal plans (0005) so this branch has one
+# head; the integrator re-chains at merge.
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
