@@ -23,6 +23,7 @@ from app.recipes.exceptions import RecipeNotFound
 from app.shopping import repository
 from app.shopping.exceptions import RecipeNotOnList, TooManyShoppingItems
 from app.shopping.merging import Line, Merger, Share, take_back
+from app.shopping.repository import Bumped
 from app.shopping.schemas import MAX_ITEMS_PER_LIST, AddMealPlan, AddRecipe
 from app.shopping.service import SyncConfig, lock_list
 from app.shopping.units import System
@@ -52,7 +53,13 @@ def add_recipes(
     (a meal plan's entries, whose recipes may have turned private since).
     """
     users_service.guard_active_for_write(session, user.id)
-    bumped = lock_list(session, user, list_id)
+    _merge(session, user, list_id, lock_list(session, user, list_id), wanted, skip_missing)
+
+
+def _merge(
+    session: Session, user: Principal, list_id: uuid.UUID, bumped: Bumped, wanted: Wanted,
+    skip_missing: bool,
+) -> None:
     recipes = recipes_service.visible_recipe_ingredients(
         session, user.id, {recipe_id for recipe_id, _ in wanted})
     if not skip_missing and any(recipe_id not in recipes for recipe_id, _ in wanted):
@@ -91,10 +98,12 @@ def add_meal_plan(
 ) -> int:
     """Every planned recipe from ``start`` for ``days`` days, at each entry's servings;
     how many planned entries were added."""
+    users_service.guard_active_for_write(session, user.id)
+    bumped = lock_list(session, user, list_id)  # first: someone else's list is a 404
     planned = mealplans_service.planned_recipes(
         session, user.id, body.plan_id, body.start, body.days)
-    add_recipes(session, user, list_id,
-                [(entry.recipe_id, entry.servings) for entry in planned], skip_missing=True)
+    _merge(session, user, list_id, bumped,
+           [(entry.recipe_id, entry.servings) for entry in planned], skip_missing=True)
     return len(planned)
 
 

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.recipes import owner_data as recipes_data
+from app.shopping import owner_data as shopping_data
 
 #: Recipes last: the other domains' rows point at recipes, not the other way round.
-DOMAINS: tuple[ModuleType, ...] = (recipes_data,)
+DOMAINS: tuple[ModuleType, ...] = (shopping_data, recipes_data)
 
 
 def erase_owner_data(session: Session, owner_id: uuid.UUID) -> None:
