@@ -42,13 +42,14 @@ _ALIASES = {
     "millilitres": "milliliter", "pt": "pint", "qt": "quart", "gal": "gallon",
 }
 
-#: Units a merged line may be shown in, per system and dimension, smallest first, with
-#: the threshold (in the dimension's base pint unit) from which the next one reads better.
-_DISPLAY: dict[tuple[System, Dimension], tuple[str, ...]] = {
-    ("metric", "mass"): ("g", "kg"),
-    ("metric", "volume"): ("ml", "l"),
-    ("us", "mass"): ("oz", "lb"),
-    ("us", "volume"): ("tsp", "tbsp", "cup"),
+#: Units a merged line may be shown in, per system and dimension, smallest first, each
+#: with the amount (in that unit) from which it reads better than the smaller ones:
+#: 1,000 g is 1 kg; a quarter cup is where measuring cups start.
+_DISPLAY: dict[tuple[System, Dimension], tuple[tuple[str, Fraction], ...]] = {
+    ("metric", "mass"): (("g", Fraction(0)), ("kg", Fraction(1))),
+    ("metric", "volume"): (("ml", Fraction(0)), ("l", Fraction(1))),
+    ("us", "mass"): (("oz", Fraction(0)), ("lb", Fraction(1))),
+    ("us", "volume"): (("tsp", Fraction(0)), ("tbsp", Fraction(1)), ("cup", Fraction(1, 4))),
 }
 _PINT_NAMES = {
     "g": "gram", "kg": "kilogram", "mg": "milligram", "ml": "milliliter", "l": "liter",
@@ -120,22 +121,20 @@ def convert(value: Fraction, from_unit: KitchenUnit, to_unit: KitchenUnit) -> Fr
 
 
 def display_unit(dimension: Dimension, system: System, amount_in_smallest: Fraction) -> str:
-    """The unit that reads best for an amount given in the system's smallest unit.
-
-    One step up as soon as the amount is at least one of the bigger unit: 1,500 g reads
-    1.5 kg, 48 tsp reads 1 cup, 20 oz reads 1.25 lb.
-    """
+    """The unit that reads best for an amount given in the system's smallest unit: the
+    biggest one the amount reaches (1,500 g reads 1.5 kg, 1/3 cup stays in cups, 2 tsp
+    stay teaspoons)."""
     choices = _DISPLAY[(system, dimension)]
-    best = choices[0]
-    smallest = _PINT_NAMES[choices[0]]
-    for candidate in choices[1:]:
-        if amount_in_smallest >= factor(_PINT_NAMES[candidate], smallest):
+    smallest = _PINT_NAMES[choices[0][0]]
+    best = choices[0][0]
+    for candidate, threshold in choices[1:]:
+        if amount_in_smallest >= threshold * factor(_PINT_NAMES[candidate], smallest):
             best = candidate
     return best
 
 
 def smallest_unit(dimension: Dimension, system: System) -> KitchenUnit:
-    short = _DISPLAY[(system, dimension)][0]
+    short = _DISPLAY[(system, dimension)][0][0]
     return KitchenUnit(name=_PINT_NAMES[short], dimension=dimension, system=system)
 
 
