@@ -96,7 +96,8 @@ def test_a_bulk_call_mixing_my_ids_and_someone_elses_is_refused_whole(
                                                        "ids": my_ids + their_ids},
                                 headers=as_alice)
         assert_problem(response, 404, "shopping-item-not-found")
-    assert not any(i["checked"] for i in client.get(list_url(mine), headers=as_alice).json()["items"])
+    my_items = client.get(list_url(mine), headers=as_alice).json()["items"]
+    assert len(my_items) == 3 and not any(i["checked"] for i in my_items)
     bob_items = client.get(list_url(theirs), headers=as_bob).json()["items"]
     assert [(i["name"], i["checked"]) for i in bob_items] == [
         ("theirs 0", False), ("theirs 1", False)]

@@ -38,7 +38,8 @@ def test_create_read_rename_delete_a_list(client, as_alice) -> None:
 def test_a_stale_if_match_is_412_and_changes_nothing(client, as_alice) -> None:
     list_id = new_list(client, as_alice)
     stale = client.get(list_url(list_id), headers=as_alice).headers["etag"]
-    assert client.patch(list_url(list_id), json={"name": "First"}, headers=as_alice).status_code == 200
+    renamed = client.patch(list_url(list_id), json={"name": "First"}, headers=as_alice)
+    assert renamed.status_code == 200
     response = client.patch(list_url(list_id), json={"name": "Second"},
                             headers={**as_alice, "If-Match": stale})
     assert_problem(response, 412, "shopping-list-changed")
