@@ -224,7 +224,9 @@ def insert_lines(
 ) -> None:
     if not lines:
         return
-    session.execute(insert(Item), [
+    # Core (the table, not the class): one multi-row INSERT, where the ORM's bulk insert
+    # would group rows by which values are None and send several.
+    session.execute(insert(Item.__table__), [
         {"id": line.id, "list_id": list_id, "position": line.position, "name": line.name,
          "name_key": line.name_key, "quantity": line.quantity, "unit": line.unit,
          "note": line.note, "category": line.category, "edited": line.edited,
@@ -252,7 +254,7 @@ def update_lines(session: Session, lines: Sequence[Line], seq: int) -> None:
 def insert_shares(session: Session, pairs: Sequence[tuple[uuid.UUID, Share]]) -> None:
     if not pairs:
         return
-    session.execute(insert(Source), [
+    session.execute(insert(Source.__table__), [
         {"id": share.id, "item_id": item_id, "recipe_id": share.recipe_id,
          "servings": share.servings, "recipe_servings": share.recipe_servings,
          "quantity": share.quantity, "unit": share.unit}
