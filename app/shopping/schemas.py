@@ -150,3 +150,39 @@ class BulkResult(BaseModel):
 
     action: str
     count: int
+
+
+# --- GDPR export (see owner_data) -------------------------------------------------------
+
+
+class ExportedSource(BaseModel):
+    recipe_id: uuid.UUID | None
+    servings: int | None
+    recipe_servings: int | None
+    quantity: str | None = Field(description="Decimal as a string, to keep every digit.")
+    unit: str | None
+
+
+class ExportedItem(BaseModel):
+    id: uuid.UUID
+    position: int
+    name: str
+    quantity: str | None = Field(description="Decimal as a string, to keep every digit.")
+    unit: str | None
+    note: str | None
+    category: str | None
+    checked: bool
+    checked_at: datetime | None
+    edited: bool
+    deleted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    sources: list[ExportedSource]
+
+
+class ExportedShoppingList(BaseModel):
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    items: list[ExportedItem]

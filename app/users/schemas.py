@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.sanitize import PlainText
+from app.shopping.schemas import ExportedShoppingList
 
 MeasurementSystem = Literal["metric", "us"]
 
@@ -146,3 +147,4 @@ class UserExport(BaseModel):
     profile: ExportedProfile
     recipes: list[ExportedRecipe]
     favorites: list[ExportedFavorite]
+    shopping_lists: list[ExportedShoppingList]

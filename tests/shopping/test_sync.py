@@ -75,7 +75,8 @@ def test_malformed_or_forged_tokens_are_400(client, as_alice, as_bob, app) -> No
     good = _sync(client, as_alice, list_id).json()["sync_token"]
     body, mac = good.split(".")
     forged_key = token_key("not the server's secret key at all, 32+ bytes")
-    forged = encode_token(forged_key, uuid.UUID(list_id), SyncPoint(seq=0, issued_at=int(time.time())))
+    now = int(time.time())
+    forged = encode_token(forged_key, uuid.UUID(list_id), SyncPoint(seq=0, issued_at=now))
     for token in ("", "garbage", "a.b", "a.b.c", body, f"{body}.{mac[:-2]}", f"{body}x.{mac}",
                   forged, "é.é", "%00", good[::-1]):
         assert_problem(_sync(client, as_alice, list_id, token), 400, "invalid-sync-token")

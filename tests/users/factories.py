@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.recipes.models import Favorite, Recipe, RecipeImage
+from app.shopping.models import ShoppingList, ShoppingListItem
 from app.users.models import User
 from tests.recipes.factories import make_recipe
+from tests.shopping.factories import make_shopping_list
 
 
 @dataclass
 class Household:
     private: Recipe
     public: Recipe
+    #: Ids of the person's other rows (shopping lists and items), owned through parents.
+    other_ids: set[uuid.UUID] = field(default_factory=set)
 
 
 def add_image(db: Session, recipe: Recipe, payload: bytes = b"\x89PNG fake bytes") -> RecipeImage:
@@ -58,7 +64,16 @@ def furnish(db: Session, user: User) -> Household:
         steps=["Toss"],
     )
     add_image(db, private)
-    return Household(private=private, public=public)
+    # A shopping list with a typed item and an item with the private recipe's share
+    # (shopping_lists, shopping_list_items, shopping_item_sources).
+    shopping_list = make_shopping_list(db, user, private)
+    other_ids = {shopping_list.id, *(item.id for item in shopping_list_items(db, shopping_list))}
+    return Household(private=private, public=public, other_ids=other_ids)
+
+
+def shopping_list_items(db: Session, shopping_list: ShoppingList) -> list[ShoppingListItem]:
+    return list(db.scalars(
+        select(ShoppingListItem).where(ShoppingListItem.list_id == shopping_list.id)))
 
 
 def favorite(db: Session, user: User, recipe: Recipe) -> None:
