@@ -80,12 +80,13 @@ def _merge(
             share = Share(recipe_id=recipe_id, servings=servings or recipe.servings,
                           recipe_servings=recipe.servings, quantity=quantity, unit=unit)
             added.append((merger.add(name, share).id, share))
-    new = [line for line in merger.lines if line.new]
+    lines = merger.finish()
+    new = [line for line in lines if line.new]
     if len(rows) + len(new) > MAX_ITEMS_PER_LIST:
         raise TooManyShoppingItems()
     repository.insert_lines(session, list_id, new, bumped.seq, utcnow())
     repository.update_lines(
-        session, [line for line in merger.lines if line.changed and not line.new], bumped.seq)
+        session, [line for line in lines if line.changed and not line.new], bumped.seq)
     repository.insert_shares(session, added)
 
 

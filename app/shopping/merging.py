@@ -25,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 from app.recipes.scaling import exact_scale
 from app.shopping import units
@@ -62,7 +63,9 @@ class Share:
     unit: str | None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
-    def amount(self) -> Fraction | None:
+    @cached_property
+    def exact(self) -> Fraction | None:
+        """The share as an exact fraction, in ``unit``."""
         if self.quantity is None:
             return None
         if self.servings is None or self.recipe_servings is None:
@@ -86,6 +89,11 @@ class Line:
     category: str | None = None
     new: bool = False
     changed: bool = False
+    #: What it merges with (see ``kind``), kept up to date while merging.
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        self.kind = self.kind or kind(self.quantity, self.unit)
 
 
 def kind(quantity: Decimal | Fraction | None, unit: str | None) -> str:
@@ -100,7 +108,7 @@ def kind(quantity: Decimal | Fraction | None, unit: str | None) -> str:
 
 def total(shares: list[Share], system: System) -> tuple[Decimal | None, str | None]:
     """The exact sum of the shares and the unit it reads best in."""
-    amounts = [(share.amount(), share.unit) for share in shares if share.quantity is not None]
+    amounts = [(share.exact, share.unit) for share in shares if share.quantity is not None]
     if not amounts:
         return None, None
     first_unit = amounts[0][1]
@@ -124,7 +132,7 @@ def total(shares: list[Share], system: System) -> tuple[Decimal | None, str | No
 
 
 def _add_to_edited(line: Line, share: Share) -> None:
-    amount = share.amount()
+    amount = share.exact
     if amount is None:
         return
     if line.quantity is None:
@@ -150,33 +158,41 @@ class Merger:
     def _target(self, key: str, wanted: str) -> Line | None:
         if wanted == "text":
             return None
-        candidates = [
-            line for line in self._by_key.get(key, ()) if kind(line.quantity, line.unit) != "text"
-        ]
+        candidates = [line for line in self._by_key.get(key, ()) if line.kind != "text"]
         if wanted == "bare":
             return candidates[0] if candidates else None
         for accepts in (wanted, "bare"):
             for line in candidates:
-                if kind(line.quantity, line.unit) == accepts:
+                if line.kind == accepts:
                     return line
         return None
 
     def add(self, name: str, share: Share) -> Line:
+        """Merge one share; totals are settled once, in ``finish`` (not once per share:
+        a week of recipes puts dozens of shares on "salt" and "onion")."""
         key = name_key(name)
-        target = self._target(key, kind(share.quantity, share.unit))
+        wanted = kind(share.quantity, share.unit)
+        target = self._target(key, wanted)
         if target is None:
             target = Line(id=uuid.uuid4(), name=name, name_key=key, quantity=None, unit=None,
-                          edited=False, position=self.next_position, new=True)
+                          edited=False, position=self.next_position, new=True, kind=wanted)
             self.next_position += 1
             self.lines.append(target)
             self._by_key[key].append(target)
+        elif target.kind == "bare":
+            target.kind = wanted
         target.shares.append(share)
         if target.edited:
             _add_to_edited(target, share)
-        else:
-            target.quantity, target.unit = total(target.shares, self.system)
         target.changed = True
         return target
+
+    def finish(self) -> list[Line]:
+        """Settle the totals of the lines that changed; every line, new ones included."""
+        for line in self.lines:
+            if line.changed and not line.edited:
+                line.quantity, line.unit = total(line.shares, self.system)
+        return self.lines
 
 
 def take_back(line: Line, recipe_id: uuid.UUID, checked: bool, system: System) -> bool:
