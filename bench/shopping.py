@@ -46,6 +46,7 @@ from bench.common import (
     Req,
     ServerConfig,
     bench_engine,
+    cpu_seconds,
     ensure_database,
     machine_note,
     mint_tokens,
@@ -157,24 +158,34 @@ def statement_counts(config: ServerConfig, engine, fixture: Fixture, token: str)
     return counts
 
 
-def generation(server, headers: dict[str, str], plan_id: uuid.UUID, samples: int) -> list[float]:
-    """p50 of generating a fresh list from the 21-recipe week (list made and dropped untimed)."""
-    latencies = []
+def generation(server, headers: dict[str, str], plan_id: uuid.UUID,
+               samples: int) -> tuple[list[float], float]:
+    """Latencies of generating a fresh list from the 21-recipe week, and the server's CPU
+    per generation (lists made before, dropped after, neither timed)."""
     body = json.dumps({"plan_id": str(plan_id), "from": str(MONDAY), "days": 7})
+    samples = min(samples, 45)  # 50 lists per person
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
-        for _ in range(samples + 3):
-            list_id = client.post(f"{API}/shopping-lists", json={"name": "week"}).json()["id"]
+        lists = [client.post(f"{API}/shopping-lists", json={"name": "week"}).json()["id"]
+                 for _ in range(samples + 3)]
+        latencies = []
+        cpu_before = 0.0
+        for n, list_id in enumerate(lists):
+            if n == 3:  # the first ones warm the workers (pint's registry, caches)
+                cpu_before = cpu_seconds(server.worker_pids())
             started = time.perf_counter()
             response = client.post(f"{API}/shopping-lists/{list_id}/meal-plan", content=body,
                                    headers={"Content-Type": "application/json"})
             latencies.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.text
             assert len(response.json()["items"]) >= 10
+        cpu_ms = (cpu_seconds(server.worker_pids()) - cpu_before) * 1000 / samples
+        for list_id in lists:
             client.delete(f"{API}/shopping-lists/{list_id}")
-    return latencies[3:]  # the first ones warm the workers (pint's registry, caches)
+    return latencies[3:], cpu_ms
 
 
-def bulk_ticks(server, headers: dict[str, str], fixture: Fixture, samples: int) -> list[float]:
+def bulk_ticks(server, headers: dict[str, str], fixture: Fixture,
+               samples: int) -> tuple[list[float], float]:
     url = f"{API}/shopping-lists/{fixture.bulk_list}/items"
     requests = [
         Req("PATCH", url, {**headers, "Content-Type": "application/json"},
@@ -182,9 +193,12 @@ def bulk_ticks(server, headers: dict[str, str], fixture: Fixture, samples: int) 
         for action in ("check", "uncheck")
     ]
     with httpx.Client(timeout=30) as client:
+        time_requests(client, server.url, requests, 4)  # warm-up
+        cpu_before = cpu_seconds(server.worker_pids())
         latencies, failures = time_requests(client, server.url, requests, samples)
+        cpu_ms = (cpu_seconds(server.worker_pids()) - cpu_before) * 1000 / samples
     assert failures == 0
-    return latencies
+    return latencies, cpu_ms
 
 
 def sync_load(server, config: ServerConfig, headers: dict[str, str], fixture: Fixture,
@@ -226,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         headers = {"Authorization": f"Bearer {token}"}
         counts = statement_counts(config, engine, fixture, token)
         with start_server("shopping-api", "app.main:app", config) as server:
-            generated = generation(server, headers, fixture.plan_ids[21], args.samples)
-            ticks = bulk_ticks(server, headers, fixture, args.samples)
+            generated, generation_cpu = generation(server, headers, fixture.plan_ids[21],
+                                                   args.samples)
+            ticks, ticks_cpu = bulk_ticks(server, headers, fixture, args.samples)
             sync_rows = sync_load(server, config, headers, fixture, args.duration,
                                   args.concurrency)
     finally:
@@ -236,8 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     print(note)
     print_table(
         "List generation from a 7-day plan (21 recipes), sequential",
-        ["case", "p50 ms", "p99 ms", "statements (3 / 7 / 21 recipes)", "target"],
-        [["POST /meal-plan, 21 recipes", p50, percentile(generated, 99),
+        ["case", "p50 ms", "p99 ms", "CPU ms/req", "statements (3 / 7 / 21 recipes)",
+         "target"],
+        [["POST /meal-plan, 21 recipes", p50, percentile(generated, 99), generation_cpu,
           " / ".join(str(counts[size]) for size in (3, 7, 21)),
           f"p50 <= 100 ms: {verdict(p50 <= 100)}; constant: "
           f"{verdict(len(set(counts.values())) == 1)}"]],
@@ -246,8 +262,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.workers} workers)",
                 ["case", "req/s", "p50 ms", "CPU ms/req", "x GET", "failed", "target"],
                 sync_rows)
-    print_table("Bulk-ticking 200 items, sequential", ["case", "p50 ms", "p99 ms"],
-                [["PATCH /items, 200 ids", percentile(ticks, 50), percentile(ticks, 99)]])
+    print_table("Bulk-ticking 200 items, sequential", ["case", "p50 ms", "p99 ms", "CPU ms/req"],
+                [["PATCH /items, 200 ids", percentile(ticks, 50), percentile(ticks, 99),
+                  ticks_cpu]])
     return 0
 
 

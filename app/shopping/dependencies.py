@@ -22,9 +22,10 @@ def _config(secret: str, retention_days: int) -> SyncConfig:
     return SyncConfig(key=token_key(secret), retention=timedelta(days=retention_days))
 
 
-def get_sync_config(request: Request) -> SyncConfig:
+async def get_sync_config(request: Request) -> SyncConfig:
     """Sync tokens are signed with a key derived from the current SECRET_KEY; a rotation
-    makes old tokens a 400 (the phone reloads the list, which is harmless)."""
+    makes old tokens a 400 (the phone reloads the list, which is harmless). Async: it
+    does no I/O, so it needs no thread-pool hop."""
     return _config(request.app.state.key_ring.current_key,
                    request.app.state.settings.SHOPPING_TOMBSTONE_RETENTION_DAYS)
 

@@ -2,7 +2,8 @@
 
 Writers to a list's items first call ``lock_and_bump``: one UPDATE that takes the list's
 row lock and hands out the next change number, so item writes to one list are serialised
-and change numbers become visible in the order they were handed out.
+and change numbers become visible in the order they were handed out. Hot statements run
+as Core through ``read_rows`` (UPDATE ... RETURNING too), without the ORM's bookkeeping.
 """
 
 from __future__ import annotations
@@ -120,12 +121,14 @@ def delete_list(
 def lock_and_bump(session: Session, list_id: uuid.UUID, owner_id: uuid.UUID) -> Bumped | None:
     """The list's next change number (row-locked), and its owner's measurement system;
     None if the caller has no such list."""
-    row = session.execute(
+    # Core, not Session.execute: the ORM would look for loaded lists to synchronise.
+    row = read_rows(
+        session,
         update(ShoppingList)
         .where(ShoppingList.id == list_id, ShoppingList.owner_id == owner_id,
                User.id == ShoppingList.owner_id)
         .values(change_seq=ShoppingList.change_seq + 1, updated_at=utcnow())
-        .returning(ShoppingList.change_seq, User.measurement_system)
+        .returning(ShoppingList.change_seq, User.measurement_system),
     ).first()
     return None if row is None else Bumped(seq=row[0], measurement_system=row[1])
 
