@@ -151,17 +151,22 @@ STORED_PLACES = 12
 
 
 def to_decimal(value: Fraction) -> Decimal:
-    """``value`` as a Decimal: exact when it has a finite expansion, else 12 places."""
+    """``value`` as a Decimal: exact when it has a finite expansion, else 12 places;
+    without trailing zeros or an exponent (100, not 1E+2)."""
     denominator = value.denominator
     for prime in (2, 5):
         while denominator % prime == 0:
             denominator //= prime
     with localcontext() as context:
         context.prec = 60
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-        if denominator == 1:
-            return exact.normalize() if exact != 0 else Decimal(0)
-        return exact.quantize(Decimal(1).scaleb(-STORED_PLACES)).normalize()
+        result = Decimal(value.numerator) / Decimal(value.denominator)
+        if denominator != 1:
+            result = result.quantize(Decimal(1).scaleb(-STORED_PLACES))
+        result = result.normalize()
+        exponent = result.as_tuple().exponent
+        if isinstance(exponent, int) and exponent > 0:
+            result = result.quantize(Decimal(1))
+        return result
 
 
 def to_fraction(value: Decimal) -> Fraction:
