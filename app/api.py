@@ -20,6 +20,7 @@ from app.mealplans.feed_router import router as calendar_router
 from app.mealplans.router import router as mealplans_router
 from app.recipes.images_router import router as recipe_images_router
 from app.recipes.router import router as recipes_router
+from app.shopping.router import router as shopping_router
 from app.users.router import router as users_router
 from app.webhooks.router import router as webhooks_router
 
@@ -54,6 +55,7 @@ def include_routers(app: FastAPI) -> None:
     # two routers share a path, so the order changes nothing else. Public ones only if in
     # PUBLIC_PATHS.
     for router in (recipes_router, collections_router, recipe_images_router, mealplans_router,
+                   shopping_router,
                    users_router,
                    auth_protected):
         app.include_router(router, **protected)

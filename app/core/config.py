@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     RATE_LIMIT_FEED: str = "120/minute"
     RATE_LIMIT_FEED_URL: str = "10/minute"
 
+    # --- shopping lists -------------------------------------------------------------
+    # How long a deleted item is remembered for syncing phones; a sync token older than
+    # this gets a 410 (do a full reload).
+    SHOPPING_TOMBSTONE_RETENTION_DAYS: int = Field(default=30, ge=1, le=365)
+
     # --- operations -----------------------------------------------------------------
     WEB_CONCURRENCY: int = Field(default=1, ge=1, le=64)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

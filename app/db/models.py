@@ -13,6 +13,7 @@ from app.recipes.models import (
     RecipeStep,
     RecipeTag,
 )
+from app.shopping.models import ShoppingItemSource, ShoppingList, ShoppingListItem
 from app.users.models import User
 from app.webhooks.models import WebhookEvent
 
@@ -31,6 +32,9 @@ __all__ = [
     "RecipeStep",
     "RecipeTag",
     "RevokedSession",
+    "ShoppingItemSource",
+    "ShoppingList",
+    "ShoppingListItem",
     "User",
     "WebhookEvent",
 ]

@@ -98,6 +98,41 @@ def visible_cards(
     return {row[0]: RecipeCard(*row) for row in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class RecipeIngredients:
+    """A recipe's servings and ingredient rows (quantity, unit, name), for scaling."""
+
+    id: uuid.UUID
+    servings: int
+    rows: list[tuple[Decimal | None, str | None, str]]
+
+
+_INGREDIENTS = (
+    select(Recipe.id, Recipe.servings, RecipeIngredient.quantity, RecipeIngredient.unit,
+           RecipeIngredient.name)
+    .outerjoin(RecipeIngredient, RecipeIngredient.recipe_id == Recipe.id)
+    .where(Recipe.id.in_(bindparam("ids", expanding=True)),
+           visible_to(bindparam("user_id")))  # type: ignore[arg-type]
+    .order_by(Recipe.id, RecipeIngredient.position)
+)
+
+
+def visible_ingredients(
+    session: Session, recipe_ids: Sequence[uuid.UUID], user_id: uuid.UUID
+) -> dict[uuid.UUID, RecipeIngredients]:
+    """Servings and ingredients of those of ``recipe_ids`` the caller may see, in one
+    statement whatever their number."""
+    if not recipe_ids:
+        return {}
+    found: dict[uuid.UUID, RecipeIngredients] = {}
+    rows = read_rows(session, _INGREDIENTS, {"ids": list(set(recipe_ids)), "user_id": user_id})
+    for recipe_id, servings, quantity, unit, name in rows:
+        recipe = found.setdefault(recipe_id, RecipeIngredients(recipe_id, servings, []))
+        if name is not None:
+            recipe.rows.append((quantity, unit, name))
+    return found
+
+
 def find_owned(session: Session, recipe_id: uuid.UUID, user_id: uuid.UUID) -> Recipe | None:
     return session.scalar(
         select(Recipe).where(Recipe.id == recipe_id, Recipe.owner_id == user_id)

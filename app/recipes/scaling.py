@@ -8,6 +8,7 @@ can express, and printed without trailing zeros or exponents.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 _PRECISION = 28
 _SIGNIFICANT_BELOW_ONE = 3
@@ -57,3 +58,12 @@ def display_quantity(
     if to_servings is None or to_servings == from_servings:
         return format_quantity(quantity)
     return format_quantity(scale_quantity(quantity, from_servings, to_servings))
+
+
+def exact_scale(quantity: Decimal, from_servings: int, to_servings: int) -> Fraction:
+    """``quantity`` for ``to_servings`` with no rounding at all, as a fraction.
+
+    For sums of scaled quantities (the shopping list): three thirds of a cup must add up
+    to exactly one cup, which no finite decimal of 1/3 does.
+    """
+    return Fraction(quantity) * to_servings / from_servings

@@ -30,7 +30,7 @@ from app.recipes.pagination import (
     cursor_key,
     encode_cursor,
 )
-from app.recipes.repository import RecipeCard, RecipeDetail
+from app.recipes.repository import RecipeCard, RecipeDetail, RecipeIngredients
 from app.recipes.scaling import display_quantity
 from app.recipes.schemas import (
     CollectionRef,
@@ -173,6 +173,14 @@ def visible_recipe_cards(
     """Id, title, total minutes and image presence of the visible ones of ``recipe_ids``,
     in one query; a recipe the caller may not see is simply absent."""
     return repository.visible_cards(session, list(recipe_ids), user_id)
+
+
+def visible_recipe_ingredients(
+    session: Session, user_id: uuid.UUID, recipe_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, RecipeIngredients]:
+    """Servings and ingredient rows of the visible ones of ``recipe_ids``, in one query
+    (for scaling into a shopping list); a recipe the caller may not see is absent."""
+    return repository.visible_ingredients(session, list(recipe_ids), user_id)
 
 
 def require_visible_recipes(

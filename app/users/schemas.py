@@ -10,6 +10,7 @@ from app.collections.schemas import ExportedCollection
 from app.core.sanitize import PlainText
 from app.idempotency.schemas import ExportedIdempotencyKey
 from app.mealplans.schemas import ExportedCalendarFeed, ExportedMealPlan
+from app.shopping.schemas import ExportedShoppingList
 
 MeasurementSystem = Literal["metric", "us"]
 
@@ -152,3 +153,4 @@ class UserExport(BaseModel):
     collections: list[ExportedCollection]
     meal_plans: list[ExportedMealPlan] = Field(default_factory=list)
     calendar_feed: ExportedCalendarFeed | None = None
+    shopping_lists: list[ExportedShoppingList]

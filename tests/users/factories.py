@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.collections.models import Collection, CollectionRecipe
 from app.mealplans.models import CalendarFeedToken, MealPlan, MealPlanEntry
 from app.recipes.models import Favorite, Recipe, RecipeImage
+from app.shopping.models import ShoppingList, ShoppingListItem
 from app.users.models import User
 from tests.idempotency.factories import make_idempotency_key
 from tests.mealplans.factories import entry, make_feed_token, make_plan
 from tests.recipes.factories import make_recipe
+from tests.shopping.factories import make_shopping_list
 
 
 @dataclass
@@ -26,6 +30,8 @@ class Household:
     plan: MealPlan
     #: Only the hash of a token (CalendarFeedToken).
     feed: CalendarFeedToken
+    #: Ids of the person's other rows (shopping lists and items), owned through parents.
+    other_ids: set[uuid.UUID] = field(default_factory=set)
 
 
 def add_image(db: Session, recipe: Recipe, payload: bytes = b"\x89PNG fake bytes") -> RecipeImage:
@@ -87,7 +93,12 @@ def furnish(db: Session, user: User) -> Household:
                          entry(1, "fri", "dinner", title="Eat out"),
                      ])
     feed = make_feed_token(db, user, digest=hashlib.sha256(user.clerk_user_id.encode()).hexdigest())
-    return Household(private=private, public=public, book=book, smart=smart, plan=plan, feed=feed)
+    # A shopping list with a typed item and an item with the private recipe's share
+    # (shopping_lists, shopping_list_items, shopping_item_sources).
+    shopping_list = make_shopping_list(db, user, private)
+    other_ids = {shopping_list.id, *(item.id for item in shopping_list_items(db, shopping_list))}
+    return Household(private=private, public=public, book=book, smart=smart, plan=plan,
+                     feed=feed, other_ids=other_ids)
 
 
 def collect(db: Session, collection: Collection, recipe: Recipe) -> None:
@@ -98,6 +109,11 @@ def collect(db: Session, collection: Collection, recipe: Recipe) -> None:
 #: Named so the schema check sees every per-person table furnished here.
 FURNISHED_MODELS = (Recipe, RecipeImage, Favorite, Collection, CollectionRecipe, MealPlan,
                     MealPlanEntry, CalendarFeedToken)
+
+
+def shopping_list_items(db: Session, shopping_list: ShoppingList) -> list[ShoppingListItem]:
+    return list(db.scalars(
+        select(ShoppingListItem).where(ShoppingListItem.list_id == shopping_list.id)))
 
 
 def favorite(db: Session, user: User, recipe: Recipe) -> None:
