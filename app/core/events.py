@@ -28,6 +28,8 @@ RATELIMIT_STORAGE_UNAVAILABLE: Final = "ratelimit.storage_unavailable"
 STARTUP_VALIDATION: Final = "startup.validation"
 CONFIG_WARNING: Final = "config.warning"
 DB_UNAVAILABLE: Final = "db.unavailable"
+#: The guarded fetcher refused a URL or a response (app/imports/fetcher.py).
+IMPORT_FETCH_REFUSED: Final = "import.fetch_refused"
 
 #: The level an event is logged at unless the caller says otherwise.
 DEFAULT_LEVELS: Final[dict[str, int]] = {
@@ -42,6 +44,7 @@ DEFAULT_LEVELS: Final[dict[str, int]] = {
     STARTUP_VALIDATION: logging.INFO,
     CONFIG_WARNING: logging.WARNING,
     DB_UNAVAILABLE: logging.ERROR,
+    IMPORT_FETCH_REFUSED: logging.WARNING,
 }
 
 # LogRecord refuses ``extra`` keys that shadow its own attributes (KeyError at runtime),
