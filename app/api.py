@@ -15,6 +15,7 @@ from app.auth.router import protected_router as auth_protected
 from app.auth.router import public_router as auth_public
 from app.core.errors import problem_responses
 from app.health.router import router as health_router
+from app.imports.router import router as imports_router
 from app.recipes.images_router import router as recipe_images_router
 from app.recipes.router import router as recipes_router
 from app.users.router import router as users_router
@@ -45,7 +46,8 @@ def include_routers(app: FastAPI) -> None:
     # seven routers and was a fifth of the CPU of a trivial request: bench/README.md); no
     # two routers share a path, so the order changes nothing else. Public ones only if in
     # PUBLIC_PATHS.
-    for router in (recipes_router, recipe_images_router, users_router, auth_protected):
+    for router in (recipes_router, recipe_images_router, users_router, auth_protected,
+                   imports_router):
         app.include_router(router, **protected)
     for router in (auth_public, webhooks_router):
         app.include_router(router, **public)

@@ -72,6 +72,7 @@ def settings_checks(settings: Settings, other_env_files: Sequence[Path]) -> list
         + config.check_docs(settings)
         + config.check_rate_limit_storage(settings)
         + config.check_token_lifetime(settings)
+        + config.check_import_fetcher(settings)
         + config.check_other_startup_findings(findings)
     )
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import logging
 import threading
-from collections.abc import Iterator
 
 import anyio
 import pytest
@@ -42,20 +41,6 @@ from tests.imports.servers import (
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def canary() -> Iterator[LoopbackServer]:
-    server = LoopbackServer(ipv6=True)
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def site() -> Iterator[LoopbackServer]:
-    server = LoopbackServer()
-    yield server
-    server.close()
 
 
 def guarded(canary: LoopbackServer, **kwargs: object) -> GuardedFetcher:
