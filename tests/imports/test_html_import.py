@@ -149,7 +149,8 @@ def test_hostile_text_is_cleaned_not_refused(client: TestClient, as_alice: dict[
               "recipeIngredient": ["1 cup <i>flour</i>\u0001", "\u0000"],
               "recipeInstructions": [{"@type": "HowToStep", "text": "<p>Mix\u000b</p>"}],
               "recipeYield": {"weird": True}, "prepTime": "P1Y", "keywords": 42,
-              "image": ["javascript:alert(1)", "file:///etc/passwd", {"url": "//cdn.example/a.jpg"}]}
+              "image": ["javascript:alert(1)", "file:///etc/passwd",
+                        {"url": "//cdn.example/a.jpg"}]}
     result = _import(client, as_alice, json.dumps(recipe), source_url="https://pie.example/p")
     draft = result["draft"]
     assert "<" not in draft["title"] and "script" not in draft["title"]
