@@ -30,7 +30,7 @@ router = APIRouter(prefix="/recipe-imports", tags=["recipe import"],
 
 @router.post(
     "/url", response_model=ImportResult, dependencies=[ImportRateLimit],
-    responses=problem_responses(413, 422, 429, 503),
+    responses=problem_responses(400, 413, 422, 429, 503),
     summary="Fetch a recipe page and return a draft (not saved)",
 )
 async def import_from_url(body: UrlImportIn, user: CurrentPrincipal, session: SessionDep,
@@ -43,7 +43,7 @@ async def import_from_url(body: UrlImportIn, user: CurrentPrincipal, session: Se
 
 
 @router.post(
-    "/html", response_model=ImportResult, responses=problem_responses(413, 422),
+    "/html", response_model=ImportResult, responses=problem_responses(400, 413, 422),
     summary="Read a recipe from a page the app already has (HTML or JSON-LD); no network",
 )
 async def import_from_html(body: HtmlImportIn, user: CurrentPrincipal,
@@ -55,7 +55,8 @@ async def import_from_html(body: HtmlImportIn, user: CurrentPrincipal,
 
 
 @router.post(
-    "/ingredients", response_model=IngredientLinesOut, responses=problem_responses(413),
+    "/ingredients", response_model=IngredientLinesOut,
+    responses=problem_responses(400, 413),
     summary="Parse ingredient sentences into structured lines (at most 200)",
 )
 def parse_ingredient_lines(body: IngredientLinesIn, user: CurrentPrincipal) -> IngredientLinesOut:

@@ -194,3 +194,10 @@ def test_fraction_strings_are_accepted_as_quantities(client: TestClient,
         response = client.post("/api/v1/recipes", headers=as_alice, json={
             "title": "Bad", "ingredients": [{"quantity": bad, "name": "x"}]})
         assert_problem(response, 422)
+
+
+def test_a_pasted_page_may_be_larger_than_a_json_body(client: TestClient,
+                                                      as_alice: dict[str, str]) -> None:
+    padded = pages.array_page().replace("<body>", "<body>" + "<p>filler</p>" * 120_000)
+    assert len(padded) > 1024 * 1024  # over MAX_JSON_BODY_BYTES, under the page cap
+    assert _import(client, as_alice, padded)["draft"]["title"] == "Oat Cookies"
