@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import extruct
+import httpx
 from recipe_scrapers import SCRAPERS, scrape_html
 
 from app.imports.exceptions import NoRecipeFound, SiteRefused
+from app.imports.slim import slim_page
 
 logger = logging.getLogger("homechef.imports")
 
@@ -59,12 +61,22 @@ def find_recipe(page: str, url: str | None) -> Found:
     stripped = page.lstrip()
     if stripped[:1] in ("{", "["):
         return _from_json(stripped)
-    found = _with_recipe_scrapers(page, url) or _with_extruct(page, url)
+    known_site = bool(url) and _host(url) in SCRAPERS
+    parsed = slim_page(page, known_site=known_site)
+    found = _with_recipe_scrapers(parsed, url) or _with_extruct(parsed, url)
     if found is not None:
         return found
     if any(marker in page[:200_000] for marker in _BOT_WALL_MARKERS):
         raise SiteRefused()
     raise NoRecipeFound()
+
+
+def _host(url: str) -> str:
+    """The host as recipe-scrapers keys its parsers ("www." dropped)."""
+    try:
+        return httpx.URL(url).host.removeprefix("www.")
+    except (httpx.InvalidURL, ValueError):
+        return ""
 
 
 def _from_json(text: str) -> Found:

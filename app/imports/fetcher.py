@@ -225,19 +225,18 @@ async def _read(
     if declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge()
     decoder = _Decoder(response.headers.get("content-encoding", ""), max_bytes)
-    parts: list[bytes] = []
+    body = bytearray()
     try:
         async for chunk in response.aiter_raw(_CHUNK):
-            parts.append(decoder.feed(chunk))
-        parts.append(decoder.finish())
+            body += decoder.feed(chunk)
+        body += decoder.finish()
     except httpx.TimeoutException:
         raise TimedOut() from None
     except httpx.HTTPError:
         raise FetchRefused() from None
-    body = b"".join(parts)
     if not _looks_like(kind, body):
         raise wrong_type()
-    return body, media_type, charset
+    return bytes(body), media_type, charset
 
 
 def _media_type(header: str) -> tuple[str, str | None]:
@@ -253,11 +252,11 @@ def _media_type(header: str) -> tuple[str, str | None]:
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
-def _is_image(head: bytes) -> bool:
+def _is_image(head: bytes | bytearray) -> bool:
     return head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
-def _looks_like(kind: Kind, body: bytes) -> bool:
+def _looks_like(kind: Kind, body: bytes | bytearray) -> bool:
     """The bytes agree with the declared type (a page that is an image, or the reverse)."""
     head = body[:512]
     if kind == "image":
