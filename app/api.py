@@ -16,6 +16,7 @@ from app.auth.router import public_router as auth_public
 from app.collections.router import router as collections_router
 from app.core.errors import problem_responses
 from app.health.router import router as health_router
+from app.imports.router import router as imports_router
 from app.mealplans.feed_router import router as calendar_router
 from app.mealplans.router import router as mealplans_router
 from app.recipes.images_router import router as recipe_images_router
@@ -57,7 +58,7 @@ def include_routers(app: FastAPI) -> None:
     for router in (recipes_router, collections_router, recipe_images_router, mealplans_router,
                    shopping_router,
                    users_router,
-                   auth_protected):
+                   auth_protected, imports_router):
         app.include_router(router, **protected)
     for router in (auth_public, webhooks_router, calendar_router):
         app.include_router(router, **public)

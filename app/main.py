@@ -47,6 +47,8 @@ AUTH_TOKEN_PATH = f"{API_PREFIX}/auth/token"
 WEBHOOK_PATH = f"{API_PREFIX}/webhooks/clerk"
 #: The image upload enforces MAX_UPLOAD_BYTES itself (app/core/upload.py).
 IMAGE_UPLOAD_PATTERN = re.compile(rf"{re.escape(API_PREFIX)}/recipes/[^/]+/image/?")
+#: A pasted page may be as large as a fetched one (JSON escaping can double it).
+HTML_IMPORT_PATTERN = re.compile(rf"{re.escape(API_PREFIX)}/recipe-imports/html/?")
 
 
 def _secret_values(settings: Settings) -> list[str | None]:
@@ -175,6 +177,7 @@ def _add_middleware(
         rules=[
             BodyRule(re.compile(re.escape(WEBHOOK_PATH) + "/?"), settings.MAX_WEBHOOK_BODY_BYTES),
             BodyRule(IMAGE_UPLOAD_PATTERN, None),
+            BodyRule(HTML_IMPORT_PATTERN, 2 * settings.IMPORT_MAX_PAGE_BYTES),
         ],
     )
     if rate_limiter is not None:

@@ -128,6 +128,20 @@ class Settings(BaseSettings):
     # How long a deleted item is remembered for syncing phones; a sync token older than
     # this gets a 410 (do a full reload).
     SHOPPING_TOMBSTONE_RETENTION_DAYS: int = Field(default=30, ge=1, le=365)
+    # Per user, on top of RATE_LIMIT_WRITE: URL imports and image-by-URL (server fetches).
+    RATE_LIMIT_IMPORT: str = "10/minute"
+
+    # --- recipe import (app/imports) ---------------------------------------------------
+    # Lets the fetcher reach loopback and private addresses (any port on them): for tests
+    # and local development only. Refused at startup in staging and production.
+    IMPORT_ALLOW_PRIVATE_NETWORKS: bool = False
+    IMPORT_MAX_PAGE_BYTES: int = Field(default=5 * 1024 * 1024, ge=64 * 1024,
+                                       le=20 * 1024 * 1024)
+    IMPORT_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0, le=30)
+    IMPORT_READ_TIMEOUT: float = Field(default=10.0, gt=0, le=60)
+    IMPORT_TOTAL_TIMEOUT: float = Field(default=15.0, gt=0, le=120)
+    # Fetches at once per process; one more is refused with 503 and Retry-After.
+    IMPORT_MAX_CONCURRENT_FETCHES: int = Field(default=8, ge=1, le=256)
 
     # --- operations -----------------------------------------------------------------
     WEB_CONCURRENCY: int = Field(default=1, ge=1, le=64)

@@ -29,6 +29,8 @@ STARTUP_VALIDATION: Final = "startup.validation"
 CONFIG_WARNING: Final = "config.warning"
 DB_UNAVAILABLE: Final = "db.unavailable"
 CALENDAR_FEED_REJECTED: Final = "calendar.feed_rejected"
+#: The guarded fetcher refused a URL or a response (app/imports/fetcher.py).
+IMPORT_FETCH_REFUSED: Final = "import.fetch_refused"
 
 #: The level an event is logged at unless the caller says otherwise.
 DEFAULT_LEVELS: Final[dict[str, int]] = {
@@ -44,6 +46,7 @@ DEFAULT_LEVELS: Final[dict[str, int]] = {
     CONFIG_WARNING: logging.WARNING,
     DB_UNAVAILABLE: logging.ERROR,
     CALENDAR_FEED_REJECTED: logging.WARNING,
+    IMPORT_FETCH_REFUSED: logging.WARNING,
 }
 
 # LogRecord refuses ``extra`` keys that shadow its own attributes (KeyError at runtime),

@@ -61,7 +61,7 @@ from app.core.tokens import InvalidAccessToken, KeyRing, verify_access_token
 
 logger = logging.getLogger("homechef.ratelimit")
 
-Category = Literal["auth", "webhook", "write", "read", "feed", "feed_token"]
+Category = Literal["auth", "webhook", "write", "read", "feed", "feed_token", "import"]
 KeyKind = Literal["user", "ip", "token"]
 
 #: Seconds a storage failure keeps the storage out of use (see the module docstring).
@@ -100,6 +100,7 @@ class RateLimitPolicy:
             "read": settings.RATE_LIMIT_READ,
             "feed": settings.RATE_LIMIT_FEED,
             "feed_token": settings.RATE_LIMIT_FEED_URL,
+            "import": settings.RATE_LIMIT_IMPORT,
         }
         parsed: dict[Category, RateLimitItem] = {}
         for category, text in raw.items():

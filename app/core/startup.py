@@ -271,7 +271,8 @@ def _format_findings(settings: Settings) -> list[Finding]:
 
     findings: list[Finding] = []
     for name in ("RATE_LIMIT_AUTH", "RATE_LIMIT_WRITE", "RATE_LIMIT_READ", "RATE_LIMIT_WEBHOOK",
-                 "RATE_LIMIT_FEED", "RATE_LIMIT_FEED_URL"):
+                 "RATE_LIMIT_FEED", "RATE_LIMIT_FEED_URL",
+                 "RATE_LIMIT_IMPORT"):
         try:
             parse_limit(getattr(settings, name))
         except ValueError:
@@ -355,12 +356,24 @@ def _placeholder_findings(settings: Settings) -> list[Finding]:
                 f"Set {name} to the real value, or leave it empty (unset).",
             ))
     return findings
+def _import_findings(settings: Settings) -> list[Finding]:
+    """The fetcher's loopback switch exists for tests and local development only."""
+    if not settings.IMPORT_ALLOW_PRIVATE_NETWORKS:
+        return []
+    message = ("IMPORT_ALLOW_PRIVATE_NETWORKS is on: recipe import may fetch loopback and "
+               "private addresses (server-side request forgery).")
+    fix = "Unset IMPORT_ALLOW_PRIVATE_NETWORKS (it is for tests and local development)."
+    if settings.is_deployed:
+        return [Finding("error", "imports.private_networks_allowed",
+                        f"{message} Not allowed in {settings.ENVIRONMENT}.", fix)]
+    return [Finding("warning", "imports.private_networks_allowed", message, fix)]
 
 
 def validate_settings(settings: Settings) -> list[Finding]:
     findings = _key_findings(settings) + _cors_findings(settings) + _format_findings(settings)
     findings += _url_encoding_findings(settings)
     findings += _placeholder_findings(settings)
+    findings += _import_findings(settings)
     if settings.is_deployed:
         findings += database_findings(settings) + _clerk_findings(settings)
     else:

@@ -107,6 +107,7 @@ def settings_checks(settings: Settings, other_env_files: Sequence[Path]) -> list
         ("docs.disabled", lambda: config.check_docs(settings)),
         ("rate_limit.storage", lambda: config.check_rate_limit_storage(settings)),
         ("tokens.lifetime", lambda: config.check_token_lifetime(settings)),
+        ("imports.fetcher", lambda: config.check_import_fetcher(settings)),
         ("startup.other", lambda: config.check_other_startup_findings(findings)),
     ]
     return results + [result for name, step in steps for result in guarded(name, step)]

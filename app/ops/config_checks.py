@@ -61,6 +61,7 @@ _FINDING_GROUPS = {
     "database": "database.config",
     "clerk": "clerk.config",
     "cors": "cors.origins",
+    "imports": "imports.fetcher",
 }
 OTHER_FINDINGS = "startup.other"
 
@@ -386,3 +387,16 @@ def check_token_lifetime(settings: Settings) -> list[CheckResult]:
             "the app refreshes tokens through POST /api/v1/auth/token.",
         )]
     return [passed(name, f"access tokens live {minutes} minute(s)")]
+
+
+def check_import_fetcher(settings: Settings) -> list[CheckResult]:
+    """FAIL in every environment: a deployable configuration never has the switch on."""
+    name = "imports.fetcher"
+    if settings.IMPORT_ALLOW_PRIVATE_NETWORKS:
+        return [failed(
+            name, "IMPORT_ALLOW_PRIVATE_NETWORKS=true lets recipe import fetch loopback and "
+            "private addresses (server-side request forgery); startup refuses it in staging "
+            "and production",
+            "Unset IMPORT_ALLOW_PRIVATE_NETWORKS; it exists for tests and local development.",
+        )]
+    return [passed(name, "recipe import fetches public addresses only")]

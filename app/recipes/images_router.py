@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.core.errors import problem_responses
 from app.core.upload import read_multipart_file
 from app.db.session import SessionDep, UnitOfWorkRoute, release_connection
+from app.imports import image_url
 from app.recipes import images_service as service
 from app.recipes.dependencies import OwnedRecipe, RecipeId
 from app.recipes.images import ProcessedImage
@@ -49,7 +50,16 @@ _UPLOAD_BODY = {
                 "required": ["file"],
                 "properties": {"file": {"type": "string", "format": "binary"}},
             }
-        }
+        },
+        # Or the server fetches the image (guarded fetcher, RATE_LIMIT_IMPORT).
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["url"],
+                "additionalProperties": False,
+                "properties": {"url": {"type": "string", "minLength": 1, "maxLength": 2048}},
+            }
+        },
     },
 }
 
@@ -71,11 +81,15 @@ async def get_processed_upload(
     request: Request, _recipe: OwnedRecipe, user: CurrentPrincipal, session: SessionDep
 ) -> ProcessedImage:
     settings: Settings = request.app.state.settings
-    # Ownership is settled; don't pin a pooled connection while a slow client uploads.
+    # Ownership is settled; don't pin a pooled connection while a slow client uploads
+    # (or while the guarded fetcher fetches the image at a URL).
     await anyio.to_thread.run_sync(release_connection, session)
-    spool: IO[bytes] = await read_multipart_file(
-        request, field="file", max_file_bytes=settings.MAX_UPLOAD_BYTES
-    )
+    if image_url.wants_url(request):
+        spool: IO[bytes] = await image_url.fetch_image_body(request, user)
+    else:
+        spool = await read_multipart_file(
+            request, field="file", max_file_bytes=settings.MAX_UPLOAD_BYTES
+        )
     try:
         data = spool.read()  # at most MAX_UPLOAD_BYTES
     finally:
@@ -95,9 +109,11 @@ ProcessedUpload = Annotated[ProcessedImage, Depends(get_processed_upload)]
 @router.put(
     "/{recipe_id}/image",
     response_model=RecipeImageRead,
-    responses={201: {"model": RecipeImageRead}, **problem_responses(400, 404, 413, 415, 422)},
+    responses={201: {"model": RecipeImageRead},
+               **problem_responses(400, 404, 413, 415, 422, 429, 503)},
     openapi_extra={"requestBody": _UPLOAD_BODY},
-    summary="Attach or replace a recipe's image (multipart field 'file'; JPEG, PNG or WebP)",
+    summary="Attach or replace a recipe's image (multipart field 'file', or JSON {\"url\"}; "
+    "JPEG, PNG or WebP)",
 )
 def put_recipe_image(
     # OwnedRecipe comes first: a stranger's upload is refused (404) before it is read.

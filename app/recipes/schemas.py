@@ -13,9 +13,17 @@ from decimal import Decimal
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from app.core.sanitize import PlainText, fold_case, refuse_control_characters
+from app.recipes.fractions import quantity_before_validation
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
@@ -31,9 +39,12 @@ MAX_URL = 2_048
 Visibility = Literal["private", "public"]
 Minutes = Annotated[int, Field(ge=0, le=MAX_MINUTES)]
 Servings = Annotated[int, Field(ge=1, le=MAX_SERVINGS)]
-# Fits NUMERIC(14, 4): at most 10 digits before the point and 4 after.
+# Fits NUMERIC(14, 4): at most 10 digits before the point and 4 after. A fraction string
+# ("1/2", "1 1/2", "½") is accepted too and stored as its decimal (app/recipes/fractions.py).
 Quantity = Annotated[
-    Decimal, Field(ge=0, max_digits=14, decimal_places=4, allow_inf_nan=False)
+    Decimal,
+    BeforeValidator(quantity_before_validation),
+    Field(ge=0, max_digits=14, decimal_places=4, allow_inf_nan=False),
 ]
 Title = PlainText(MAX_TITLE, min_len=1)
 LongText = PlainText(MAX_DESCRIPTION, multiline=True)

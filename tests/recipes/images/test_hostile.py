@@ -109,8 +109,9 @@ def test_body_that_is_not_multipart_is_415(
         image_url(recipe), headers={**as_owner, "Content-Type": "image/jpeg"}, content=jpeg()
     )
     assert assert_problem(raw, 415)["type"].endswith("multipart-required")
+    # JSON means {"url": ...} (tests/imports/test_image_url.py): a "file" member is a 422.
     as_json = client.put(image_url(recipe), headers=as_owner, json={"file": "x"})
-    assert_problem(as_json, 415)
+    assert_problem(as_json, 422)
 
 
 def test_missing_file_field_is_422(

@@ -1,0 +1,1 @@
+"""Recipe import: the guarded fetcher, page parsing, and ingredient sentences."""
