@@ -14,6 +14,7 @@ from app.auth.dependencies import require_user
 from app.auth.router import protected_router as auth_protected
 from app.auth.router import public_router as auth_public
 from app.core.errors import problem_responses
+from app.health.metrics import router as metrics_router
 from app.health.router import router as health_router
 from app.recipes.images_router import router as recipe_images_router
 from app.recipes.router import router as recipes_router
@@ -26,6 +27,7 @@ API_PREFIX = "/api/v1"
 PUBLIC_PATHS = frozenset({
     "/health",
     "/ready",
+    "/metrics",  # its own credential: METRICS_TOKEN (app/health/metrics.py)
     f"{API_PREFIX}/auth/token",
     f"{API_PREFIX}/webhooks/clerk",
 })
@@ -50,3 +52,4 @@ def include_routers(app: FastAPI) -> None:
     for router in (auth_public, webhooks_router):
         app.include_router(router, **public)
     app.include_router(health_router)
+    app.include_router(metrics_router)
