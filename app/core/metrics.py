@@ -58,6 +58,9 @@ SECURITY_EVENTS = Counter(
     "Security events (the JSON log's homechef.security lines), by event, reason and kind.",
     ["event", "reason", "kind"],
 )
+RATE_LIMITED = Counter(
+    "homechef_rate_limited_total", "Requests refused with 429, by limit name.", ["limit"],
+)
 DB_POOL_CHECKED_OUT = Gauge(
     "homechef_db_pool_checked_out", "Pooled connections in use.", multiprocess_mode="livesum"
 )
@@ -171,6 +174,11 @@ def count_security_event(name: str, fields: dict[str, Any]) -> None:
     kind = next((fields[f] for f in _KIND_FIELDS if fields.get(f) is not None), None)
     SECURITY_EVENTS.labels(_bounded_event(name), _bounded_reason(reason),
                            _bounded_kind(kind)).inc()
+
+
+def count_rate_limited(limit: str) -> None:
+    if _enabled:
+        RATE_LIMITED.labels(_bounded_kind(limit)).inc()
 
 
 def count_db_error(kind: str) -> None:

@@ -45,6 +45,7 @@ SECRET_VARIABLES = (
     "CLERK_SECRET_KEY",
     "CLERK_WEBHOOK_SECRET",
     "RATE_LIMIT_STORAGE_URL",
+    "METRICS_TOKEN",
 )
 REDACTED = "[redacted]"
 # Shorter fragments would redact ordinary words; no real secret is this short.
@@ -72,6 +73,7 @@ def settings_checks(settings: Settings, other_env_files: Sequence[Path]) -> list
         + config.check_docs(settings)
         + config.check_rate_limit_storage(settings)
         + config.check_token_lifetime(settings)
+        + config.check_metrics(settings)
         + config.check_other_startup_findings(findings)
     )
 
@@ -132,7 +134,8 @@ def secret_values(
     if settings is not None:
         raw.extend(settings.all_secret_keys())
         for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET,
-                       settings.DATABASE_URL, settings.RATE_LIMIT_STORAGE_URL):
+                       settings.DATABASE_URL, settings.RATE_LIMIT_STORAGE_URL,
+                       settings.METRICS_TOKEN):
             raw.append(secret.get_secret_value() if secret is not None else "")
         raw.append(settings.database_url.password or "")
     values: set[str] = set()
