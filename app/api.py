@@ -15,6 +15,7 @@ from app.auth.router import protected_router as auth_protected
 from app.auth.router import public_router as auth_public
 from app.collections.router import router as collections_router
 from app.core.errors import problem_responses
+from app.health.metrics import router as metrics_router
 from app.health.router import router as health_router
 from app.imports.router import router as imports_router
 from app.mealplans.feed_router import router as calendar_router
@@ -33,6 +34,7 @@ CALENDAR_FEED_PREFIX = f"{API_PREFIX}/calendar"
 PUBLIC_PATHS = frozenset({
     "/health",
     "/ready",
+    "/metrics",  # its own credential: METRICS_TOKEN (app/health/metrics.py)
     f"{API_PREFIX}/auth/token",
     f"{API_PREFIX}/webhooks/clerk",
     # A route template, as the route-walk test compares: the secret token is the
@@ -63,3 +65,4 @@ def include_routers(app: FastAPI) -> None:
     for router in (auth_public, webhooks_router, calendar_router):
         app.include_router(router, **public)
     app.include_router(health_router)
+    app.include_router(metrics_router)

@@ -17,6 +17,7 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import anyio.to_thread
@@ -24,10 +25,14 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import SpanProcessor
+
 from app.api import API_PREFIX, CALENDAR_FEED_PREFIX, include_routers
 from app.auth import validity
 from app.auth.change_feed import RevocationFeed
 from app.auth.validity import ValidityCache
+from app.core import metrics, metrics_multiprocess, tracing
 from app.core.body_limit import BodyLimitMiddleware, BodyRule
 from app.core.client_ip import IPNetwork, parse_trusted_proxies
 from app.core.config import Settings, get_settings
@@ -54,7 +59,8 @@ HTML_IMPORT_PATTERN = re.compile(rf"{re.escape(API_PREFIX)}/recipe-imports/html/
 def _secret_values(settings: Settings) -> list[str | None]:
     """Every configured secret, so the log redaction can mask them literally."""
     values: list[str | None] = list(settings.all_secret_keys())
-    for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET):
+    for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET,
+                   settings.METRICS_TOKEN):
         values.append(secret.get_secret_value() if secret else None)
     values.append(settings.database_url.password)
     values.append(settings.database_listen_url.password)
@@ -62,9 +68,17 @@ def _secret_values(settings: Settings) -> list[str | None]:
     return values
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the app. Tests pass their own settings and a shared engine."""
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None,
+    span_processor: SpanProcessor | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own settings, a shared engine, and a span
+    processor (tracing on, spans kept in memory)."""
     settings = settings or get_settings()
+    metrics.set_enabled(settings.METRICS_ENABLED)
+    tracer_provider = None
+    if span_processor is not None or settings.tracing_enabled:
+        tracer_provider = tracing.make_provider(span_processor)
     owns_engine = engine is None
     try:
         trusted_proxies = parse_trusted_proxies(settings.TRUSTED_PROXIES)
@@ -81,6 +95,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.key_ring = KeyRing(settings)
         app.state.engine = engine or make_engine(settings)
         app.state.session_factory = make_session_factory(app.state.engine)
+        if settings.PROMETHEUS_MULTIPROC_DIR:
+            metrics_multiprocess.prepare(settings.PROMETHEUS_MULTIPROC_DIR)
+        metrics.watch_engine(app.state.engine)
+        if tracer_provider is not None:
+            tracing.instrument_clients(app.state.engine, tracer_provider)
         app.state.validity_cache = cache = ValidityCache(settings.AUTH_CACHE_SECONDS)
         validity.install(app.state.session_factory, cache)
         feed = _start_revocation_feed(settings, app.state.engine, cache)
@@ -111,6 +130,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             verifier = getattr(app.state, "clerk_verifier", None)
             if verifier is not None:
                 verifier.close()
+            if tracer_provider is not None:
+                tracing.uninstrument_clients(tracer_provider)
             if owns_engine:
                 app.state.engine.dispose()
 
@@ -131,6 +152,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     include_routers(app)
     _add_middleware(app, settings, trusted_proxies, rate_limiter)
+    if tracer_provider is not None:
+        tracing.instrument_app(app, tracer_provider)
     return app
 
 

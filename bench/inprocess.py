@@ -16,6 +16,10 @@ Cases (the same seeded users, tokens and recipes as load.py):
     ref_get / get                GET one recipe
     ref_list / list              the home list (20 per page)
     ref_search / search          a search (20 terms rotated)
+    get_nometrics                GET one recipe with METRICS_ENABLED off (the cost of the
+                                 Prometheus metrics is get - get_nometrics)
+    get_traced                   GET one recipe with OpenTelemetry on (spans to a
+                                 batch processor whose exporter drops them)
 
 Each round runs every case once over its whole request set; the table shows the best
 round (the least disturbed by other load) and the API/reference CPU ratio.
@@ -44,9 +48,9 @@ App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 #: case -> (app, what the API's counterpart is called, for the ratio)
 PAIRS = {"open": "ref_health", "authed": "ref_health", "get": "ref_get", "list": "ref_list",
-         "search": "ref_search"}
+         "search": "ref_search", "get_nometrics": "ref_get", "get_traced": "ref_get"}
 CASES = ["ref_health", "open", "authed", "ref_get", "get", "ref_list", "list", "ref_search",
-         "search"]
+         "search", "get_nometrics", "get_traced"]
 
 
 def _scope(req: Req) -> dict[str, Any]:
@@ -114,7 +118,32 @@ def _requests(pop: workload.Population) -> dict[str, tuple[str, list[Req]]]:
         "list": ("api", workload.list_page(pop, reference=False)[:500]),
         "ref_search": ("ref", workload.search(pop, reference=True)[:500]),
         "search": ("api", workload.search(pop, reference=False)[:500]),
+        "get_nometrics": ("api", workload.get_one(pop, reference=False)[:500]),
+        "get_traced": ("traced", workload.get_one(pop, reference=False)[:500]),
     }
+
+
+class _DroppingExporter:
+    """An exporter that accepts spans and keeps nothing: the cost of tracing, not of I/O."""
+
+    def export(self, spans: Any) -> Any:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 0) -> bool:
+        return True
+
+
+def _variant(case: str, traced_span: Any) -> None:
+    """Module switches the cases share a process with: metrics on/off, tracing's hook."""
+    from app.core import metrics, tracing
+
+    metrics.set_enabled(case != "get_nometrics")
+    tracing._current_span = traced_span if case == "get_traced" else None
 
 
 async def _measure(cases: list[str], rounds: int) -> dict[str, list[float]]:
@@ -132,6 +161,14 @@ async def _measure(cases: list[str], rounds: int) -> dict[str, list[float]]:
     log = open(Path(__file__).parent / "results" / "inprocess.log", "w")  # noqa: SIM115
     apps: dict[str, App] = {"api": probe_app.add_probe_routes(create_app()),
                             "ref": reference_app.create_app()}
+    traced_span = None
+    if "get_traced" in cases:
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        from app.core import tracing
+
+        apps["traced"] = create_app(span_processor=BatchSpanProcessor(_DroppingExporter()))
+        traced_span = tracing._current_span
     lifespans = [_Lifespan(app) for app in apps.values()]
     for lifespan in lifespans:
         await lifespan.start()
@@ -144,6 +181,7 @@ async def _measure(cases: list[str], rounds: int) -> dict[str, list[float]]:
         for case in cases:
             kind, reqs = requests[case]
             app = apps[kind]
+            _variant(case, traced_span)
             for req in reqs[:50]:  # warm: validity cache, statement caches, pool
                 status = await _call(app, req)
                 if status != 200:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from app.auth.validity import ValidityCache
+from app.core import metrics
 
 logger = logging.getLogger("homechef.auth")
 
@@ -73,6 +74,7 @@ class RevocationFeed:
                 self._listen()
             except Exception as exc:
                 self._cache.deactivate()
+                metrics.feed_state(listening=False)
                 # The class name only: a driver message can quote the connection string.
                 logger.warning(
                     "revocation feed lost; authentication checks the database until it is back",
@@ -157,6 +159,7 @@ class RevocationFeed:
             self._cache.forget_all()
 
     def _heard_heartbeat(self) -> None:
+        metrics.feed_state(listening=True, heartbeat_at=time.time())
         if self._listened:
             self._cache.renew(self._lease_seconds)
             return

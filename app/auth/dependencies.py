@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth import repository
 from app.auth.principal import Principal
 from app.auth.validity import ValidityCache
+from app.core import metrics
 from app.core.errors import Unauthorized
 from app.core.events import AUTH_TOKEN_REJECTED, security_event
 from app.core.request_context import set_user_id
@@ -94,7 +95,10 @@ class AccessTokenBearer(HTTPBearer):
         user_id = uuid.UUID(claims.sub)
         state = request.app.state
         cache: ValidityCache | None = getattr(state, "validity_cache", None)
-        if cache is None or not cache.is_valid(user_id, claims.sid, claims.ver):
+        cached = cache is not None and cache.is_valid(user_id, claims.sid, claims.ver)
+        metrics.count_validity_lookup(
+            "hit" if cached else "miss" if cache is not None and cache.active else "inactive")
+        if not cached:
             generation = cache.generation() if cache is not None else 0
             reason = await anyio.to_thread.run_sync(
                 _revocation_reason, state.session_factory, user_id, claims)

@@ -9,10 +9,10 @@ the request authenticated. The request id comes from the logging context.
 from __future__ import annotations
 
 import logging
-import time
 
 from starlette.types import Scope
 
+from app.core import tracing
 from app.core.client_ip import IPNetwork, client_ip
 from app.core.logs import clean_fields, redact
 
@@ -42,7 +42,8 @@ _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 
 
 def log_access(
-    scope: Scope, status: int, started: float, trusted_proxies: tuple[IPNetwork, ...]
+    scope: Scope, status: int, seconds: float, route: str,
+    trusted_proxies: tuple[IPNetwork, ...],
 ) -> None:
     """The request's access line; called by the edge middleware once the response is out.
 
@@ -57,7 +58,6 @@ def log_access(
     if method not in _KNOWN_METHODS:
         method = redact(method)
     request_id = state.get("request_id")
-    route = route_template(scope)
     logger.info(
         "%s %s %s", method, route, status,
         extra={
@@ -65,10 +65,11 @@ def log_access(
             "method": method,
             "route": route,
             "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "duration_ms": round(seconds * 1000, 2),
             "client_ip": client_ip(scope, trusted_proxies),
             "user_id": str(user_id) if user_id else None,
             "request_id": redact(request_id) if request_id else None,
+            "trace_id": tracing.current_trace_id(),
             **clean_fields(),
         },
     )

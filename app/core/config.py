@@ -148,6 +148,18 @@ class Settings(BaseSettings):
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     LOG_FORMAT: Literal["json", "console"] | None = None
 
+    # --- metrics and traces (app/core/metrics.py, app/core/tracing.py) ----------------
+    METRICS_ENABLED: bool = True
+    # GET /metrics answers only to "Authorization: Bearer <METRICS_TOKEN>"; unset: 404.
+    METRICS_TOKEN: SecretStr | None = None
+    # prometheus-client's own variable: a directory shared by the workers of one server.
+    PROMETHEUS_MULTIPROC_DIR: str | None = None
+    # The OpenTelemetry SDK's own variables; these decide only whether tracing is on.
+    OTEL_SDK_DISABLED: bool = False
+    OTEL_TRACES_EXPORTER: str | None = None
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: str | None = None
+
     @field_validator("PREVIOUS_SECRET_KEYS", mode="before")
     @classmethod
     def _split_previous_keys(cls, value: object) -> object:
@@ -170,6 +182,11 @@ class Settings(BaseSettings):
         "CLERK_ISSUER",
         "CLERK_JWKS_URL",
         "CLERK_JWT_KEY",
+        "METRICS_TOKEN",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
         mode="before",
     )
     @classmethod
@@ -185,6 +202,16 @@ class Settings(BaseSettings):
     def is_deployed(self) -> bool:
         """Staging and production get the strict rules."""
         return self.ENVIRONMENT in ("staging", "production")
+
+    @property
+    def tracing_enabled(self) -> bool:
+        """On when the standard OTEL_* variables name an exporter or an endpoint."""
+        if self.OTEL_SDK_DISABLED:
+            return False
+        exporter = (self.OTEL_TRACES_EXPORTER or "").strip().lower()
+        if exporter:
+            return exporter != "none"
+        return bool(self.OTEL_EXPORTER_OTLP_ENDPOINT or self.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
 
     @property
     def docs_enabled(self) -> bool:

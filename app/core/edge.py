@@ -10,7 +10,8 @@ In the order a request meets them (the response walks back up):
    and 500 included (app/core/cors.py, Starlette's CORSMiddleware underneath);
 4. any exception that escaped the handlers becomes the generic problem 500, which still
    gets all of the above;
-5. one ``http.access`` line with the final status and duration (app/core/access_log.py).
+5. one ``http.access`` line with the final status and duration (app/core/access_log.py),
+   and the request's Prometheus metrics (app/core/metrics.py).
 
 Why one layer rather than five: each pure-ASGI middleware is one more coroutine and one
 more wrapped ``send`` per request, and the five separate layers cost about 15% of the
@@ -30,7 +31,8 @@ from collections.abc import Iterable
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.access_log import log_access
+from app.core import metrics, tracing
+from app.core.access_log import log_access, route_template
 from app.core.client_ip import IPNetwork
 from app.core.config import Settings
 from app.core.cors import ApiCORSMiddleware
@@ -106,6 +108,10 @@ class EdgeMiddleware:
         inner_send: Send = edge_send
         if path in self.swagger_paths or path in self.redoc_paths:
             inner_send = buffer_docs_page(edge_send, redoc=path in self.redoc_paths)
+        in_flight = metrics.HTTP_IN_FLIGHT if metrics.enabled() else None
+        if in_flight is not None:
+            in_flight.inc()
+        tracing.tag_request(request_id)
         try:
             # Without an Origin header CORS has nothing to add (and a preflight needs one).
             if has_origin:
@@ -113,7 +119,12 @@ class EdgeMiddleware:
             else:
                 await self._guarded(scope, receive, inner_send)
         finally:
-            log_access(scope, status, started, self.trusted_proxies)
+            if in_flight is not None:
+                in_flight.dec()
+            route = route_template(scope)
+            seconds = time.perf_counter() - started
+            log_access(scope, status, seconds, route, self.trusted_proxies)
+            metrics.observe_request(route, scope["method"], status, seconds)
             reset_request_id(token)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.core import metrics
 from app.core.request_context import current_request_id
 
 logger = logging.getLogger("homechef.errors")
@@ -234,11 +235,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PoolTimeoutError)
     async def _pool_exhausted(request: Request, exc: PoolTimeoutError) -> JSONResponse:
         logger.error("db.unavailable", extra={"event": "db.unavailable", "reason": "pool_timeout"})
+        metrics.count_db_error("pool_timeout")
         return render_app_error(request, DatabaseUnavailable(), headers={"Retry-After": "1"})
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if _is_connection_failure(exc):
+            metrics.count_db_error(
+                "statement_timeout" if type(exc.orig).__name__ == "QueryCanceled" else "connection")
             logger.error(
                 "db.unavailable",
                 extra={"event": "db.unavailable", "reason": type(exc.orig).__name__},

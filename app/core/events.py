@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
+from app.core import metrics
+
 security_log = logging.getLogger("homechef.security")
 
 AUTH_TOKEN_ISSUED: Final = "auth.token_issued"  # noqa: S105 (an event name)
@@ -61,5 +63,6 @@ def security_event(name: str, /, *, level: int | None = None, **fields: Any) -> 
     """Log one security event: message and ``event`` are the name, fields ride along."""
     extra = {(f"{key}_" if key in _RESERVED else key): value for key, value in fields.items()}
     extra["event"] = name
+    metrics.count_security_event(name, fields)
     security_log.log(level if level is not None else DEFAULT_LEVELS.get(name, logging.INFO),
                      name, extra=extra)

@@ -53,7 +53,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core import events
+from app.core import events, metrics
 from app.core.client_ip import IPNetwork, client_ip, client_key
 from app.core.config import Settings
 from app.core.errors import AppError, RateLimited, ServiceUnavailable, render_app_error
@@ -347,6 +347,8 @@ class RateLimitMiddleware:
         self, scope: Scope, receive: Receive, send: Send, category: Category, kind: KeyKind,
         key: str, verdict: Verdict,
     ) -> None:
+        # Every refusal, unlike the log line (one per client key and window).
+        metrics.count_rate_limited(category)
         item = self.limiter.policy.limits[category]
         suppressed = self.limiter.refusals.admit(f"{category}:{kind}:{key}", item.get_expiry())
         if suppressed is not None:

@@ -55,6 +55,7 @@ SECRET_VARIABLES = (
     "CLERK_SECRET_KEY",
     "CLERK_WEBHOOK_SECRET",
     "RATE_LIMIT_STORAGE_URL",
+    "METRICS_TOKEN",
 )
 REDACTED = "[redacted]"
 # Shorter fragments would redact ordinary words; no real secret is this short.
@@ -107,6 +108,7 @@ def settings_checks(settings: Settings, other_env_files: Sequence[Path]) -> list
         ("docs.disabled", lambda: config.check_docs(settings)),
         ("rate_limit.storage", lambda: config.check_rate_limit_storage(settings)),
         ("tokens.lifetime", lambda: config.check_token_lifetime(settings)),
+        ("metrics.exposure", lambda: config.check_metrics(settings)),
         ("imports.fetcher", lambda: config.check_import_fetcher(settings)),
         ("startup.other", lambda: config.check_other_startup_findings(findings)),
     ]
@@ -187,7 +189,8 @@ def secret_values(
     if settings is not None:
         raw.extend(settings.all_secret_keys())
         for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET,
-                       settings.DATABASE_URL, settings.RATE_LIMIT_STORAGE_URL):
+                       settings.DATABASE_URL, settings.RATE_LIMIT_STORAGE_URL,
+                       settings.METRICS_TOKEN):
             raw.append(secret.get_secret_value() if secret is not None else "")
         raw.append(settings.database_url.password or "")
         raw.extend(database_url_secrets(settings))

@@ -400,3 +400,35 @@ def check_import_fetcher(settings: Settings) -> list[CheckResult]:
             "Unset IMPORT_ALLOW_PRIVATE_NETWORKS; it exists for tests and local development.",
         )]
     return [passed(name, "recipe import fetches public addresses only")]
+#: Shorter, and a scrape credential is within reach of guessing.
+MIN_METRICS_TOKEN_LENGTH = 32
+
+
+def check_metrics(settings: Settings) -> list[CheckResult]:
+    """GET /metrics needs METRICS_TOKEN; unset, it answers 404. A weak or reused token
+    is as good as no authentication on a public interface."""
+    name = "metrics.exposure"
+    if settings.METRICS_TOKEN is None:
+        return [passed(name, "GET /metrics is off (no METRICS_TOKEN): it answers 404")]
+    token = settings.METRICS_TOKEN.get_secret_value()
+    fix = ("Set METRICS_TOKEN to a fresh random value of 32+ characters, e.g. "
+           "`python generate_secret_key.py`, used for nothing else.")
+    problems = []
+    if len(token) < MIN_METRICS_TOKEN_LENGTH:
+        problems.append(f"METRICS_TOKEN is shorter than {MIN_METRICS_TOKEN_LENGTH} characters")
+    if token in settings.all_secret_keys():
+        problems.append("METRICS_TOKEN is also a SECRET_KEY")
+    if problems:
+        if settings.ENVIRONMENT == "production":
+            return [failed(name, f"{p}: /metrics is effectively unauthenticated", fix)
+                    for p in problems]
+        return [warned(name, p, fix) for p in problems]
+    results = [passed(name, "GET /metrics answers only to the METRICS_TOKEN bearer")]
+    if settings.WEB_CONCURRENCY > 1 and not settings.PROMETHEUS_MULTIPROC_DIR:
+        results.append(warned(
+            "metrics.workers", f"WEB_CONCURRENCY={settings.WEB_CONCURRENCY} without "
+            "PROMETHEUS_MULTIPROC_DIR: each scrape sees one worker's numbers",
+            "Set PROMETHEUS_MULTIPROC_DIR to an empty directory the workers can write "
+            "(docs/DEPLOYMENT.md, Metrics).",
+        ))
+    return results

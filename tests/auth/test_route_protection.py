@@ -125,7 +125,7 @@ def test_the_walk_catches_a_route_left_unprotected(client: TestClient) -> None:
 
 def test_public_paths_are_exactly_the_documented_few() -> None:
     assert {
-        "/health", "/ready", "/api/v1/auth/token", "/api/v1/webhooks/clerk",
+        "/health", "/ready", "/metrics", "/api/v1/auth/token", "/api/v1/webhooks/clerk",
         "/api/v1/calendar/{token}.ics",
     } == PUBLIC_PATHS
 

@@ -41,7 +41,9 @@ class UvicornProcess:
     the flags production should use: no Server banner, no proxy-header rewriting.
     """
 
-    def __init__(self, env: Mapping[str, str], workdir: Path) -> None:
+    def __init__(
+        self, env: Mapping[str, str], workdir: Path, extra_args: tuple[str, ...] = ()
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._env = {
@@ -53,7 +55,7 @@ class UvicornProcess:
             "LOG_LEVEL": "WARNING",
             **env,
         }
-        self._args = ["--no-server-header", "--no-proxy-headers"]
+        self._args = ["--no-server-header", "--no-proxy-headers", *extra_args]
         self._workdir = workdir
         self._log = workdir / f"uvicorn-{self.port}.log"
         self._process: subprocess.Popen[bytes] | None = None
