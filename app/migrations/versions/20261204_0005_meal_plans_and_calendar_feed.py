@@ -1,7 +1,7 @@
 """meal plans, their entries, and the calendar feed token
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-04
 
 At most one active plan per owner: on PostgreSQL an exclusion constraint over a partial
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0005'
-down_revision: str | None = '0002'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
