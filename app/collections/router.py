@@ -21,6 +21,7 @@ from app.collections.schemas import (
 )
 from app.core.errors import problem_responses
 from app.db.session import SessionDep, UnitOfWorkRoute
+from app.idempotency.dependencies import IDEMPOTENCY_PROBLEMS, Idempotent
 from app.recipes.dependencies import RecipeId
 
 router = APIRouter(tags=["collections"], route_class=UnitOfWorkRoute)
@@ -45,7 +46,8 @@ def list_collections(user: CurrentPrincipal, session: SessionDep) -> CollectionL
     "/collections",
     status_code=status.HTTP_201_CREATED,
     response_model=CollectionRead,
-    responses=problem_responses(400, 404, 409, 413),
+    responses={**problem_responses(400, 404, 409, 413), **IDEMPOTENCY_PROBLEMS},
+    dependencies=[Idempotent],
     summary="Create a hand-picked collection, or a smart one with a filter",
 )
 def create_collection(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from app.auth.dependencies import CurrentPrincipal
 from app.core.errors import problem_responses
 from app.db.session import SessionDep, UnitOfWorkRoute
+from app.idempotency.dependencies import IDEMPOTENCY_PROBLEMS, Idempotent
 from app.mealplans import feed, service
 from app.mealplans.repository import PlanRow
 from app.mealplans.schemas import (
@@ -61,7 +62,8 @@ def list_plans(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MealPlanRead,
-             responses=problem_responses(400, 404, 409, 413))
+             responses={**problem_responses(400, 404, 409, 413), **IDEMPOTENCY_PROBLEMS},
+             dependencies=[Idempotent])
 def create_plan(
     body: MealPlanCreate, user: CurrentPrincipal, session: SessionDep, request: Request,
     response: Response,

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from app.auth.dependencies import CurrentPrincipal
 from app.core.errors import problem_responses
 from app.db.session import SessionDep, UnitOfWorkRoute
+from app.idempotency.dependencies import IDEMPOTENCY_PROBLEMS, Idempotent
 from app.shopping import contributions, service
 from app.shopping.dependencies import ItemId, ListId, RecipeId, SyncSettings
 from app.shopping.schemas import (
@@ -67,7 +68,8 @@ def list_lists(user: CurrentPrincipal, session: SessionDep) -> ListPage:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ListRead,
-             responses=problem_responses(400, 409, 413))
+             responses={**problem_responses(400, 409, 413), **IDEMPOTENCY_PROBLEMS},
+             dependencies=[Idempotent])
 def create_list(
     body: ListCreate, user: CurrentPrincipal, session: SessionDep, request: Request,
     response: Response,
@@ -123,7 +125,8 @@ def sync_items(
 
 
 @router.post("/{list_id}/items", status_code=status.HTTP_201_CREATED, response_model=ItemRead,
-             responses=problem_responses(400, 404, 409, 413))
+             responses={**problem_responses(400, 404, 409, 413), **IDEMPOTENCY_PROBLEMS},
+             dependencies=[Idempotent])
 def add_item(
     list_id: ListId, body: ItemCreate, user: CurrentPrincipal, session: SessionDep
 ) -> ItemRead:
@@ -166,7 +169,8 @@ def delete_item(
 
 
 @router.post("/{list_id}/recipes", response_model=ListDetail,
-             responses=problem_responses(400, 404, 409, 413))
+             responses={**problem_responses(400, 404, 409, 413), **IDEMPOTENCY_PROBLEMS},
+             dependencies=[Idempotent])
 def add_recipe(
     list_id: ListId, body: AddRecipe, user: CurrentPrincipal, session: SessionDep,
     config: SyncSettings,
@@ -188,7 +192,8 @@ def remove_recipe(
 
 
 @router.post("/{list_id}/meal-plan", response_model=ListDetail,
-             responses=problem_responses(400, 404, 409, 413))
+             responses={**problem_responses(400, 404, 409, 413), **IDEMPOTENCY_PROBLEMS},
+             dependencies=[Idempotent])
 def add_meal_plan(
     list_id: ListId, body: AddMealPlan, user: CurrentPrincipal, session: SessionDep,
     config: SyncSettings,
