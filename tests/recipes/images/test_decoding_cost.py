@@ -4,6 +4,7 @@ than a photo (security review, finding 1, and the PNG/WebP/JPEG siblings of it).
 from __future__ import annotations
 
 import io
+import os
 import threading
 import zlib
 from collections.abc import Callable
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from app.recipes import images_jobs
 from app.recipes.images import estimate_working_set
-from app.recipes.images_jobs import ImageTooExpensive, run_limited
 from app.recipes.images_structure import MAX_CHUNKS, MAX_FRAMES, MAX_METADATA_BYTES
+from app.recipes.images_workers import WorkerStopped, run_limited
 from app.recipes.models import Recipe
 from app.users.models import User
 from tests.factories import auth_headers
@@ -88,7 +89,17 @@ def test_a_cancelled_decode_kills_its_worker() -> None:
     thread.start()
     cancelled.set()
     thread.join()  # returns only once the worker process has been killed and reaped
-    assert len(outcome) == 1 and isinstance(outcome[0], ImageTooExpensive)
+    assert len(outcome) == 1 and isinstance(outcome[0], WorkerStopped)
+    assert outcome[0].reason == "cancelled"
+
+
+def test_a_worker_that_ran_out_of_cpu_is_replaced_and_healthy_ones_are_reused() -> None:
+    with pytest.raises(WorkerStopped) as stopped:
+        run_limited(spin_forever, cpu_seconds=1, wall_seconds=3600)  # only CPU can stop it
+    assert stopped.value.reason == "cpu-limit"
+    first = run_limited(os.getpid, cpu_seconds=5)
+    assert run_limited(os.getpid, cpu_seconds=5) == first
+    assert first != os.getpid()
 
 
 def test_progressive_memory_is_estimated_from_the_full_size() -> None:
