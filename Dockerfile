@@ -8,7 +8,7 @@
 # Configuration comes from the environment at run time only: no .env, key or URL is ever
 # copied or passed as a build argument (.dockerignore keeps .env* out of the context).
 # docs/DEPLOYMENT.md ("Container image") explains each choice; tests/deploy/ runs these
-# same steps from a wheel, and .ci/container builds and probes this file with podman.
+# same steps from a wheel, and .ci/container-check builds and probes this file with podman.
 
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm
 

@@ -200,8 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ValidationError as exc:
+        # A setting of the wrong type: its name and the rule, never its value (the
+        # settings hide input values), and no traceback.
+        print(f"The settings could not be loaded.\n{exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ router = APIRouter(tags=["recipes"], route_class=UnitOfWorkRoute)
 
 IfMatch = Annotated[
     str | None,
-    Header(description="An ETag from a GET; the write is refused with 412 if it is stale."),
+    Header(description="The ETag of a GET without ?servings= (quotes included), or *; "
+                       "412 if it is stale, 400 if it is not an ETag at all."),
 ]
 IfNoneMatch = Annotated[str | None, Header()]
 Servings = Annotated[
@@ -125,7 +126,7 @@ def update_recipe(
 @router.delete(
     "/recipes/{recipe_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(404, 412),
+    responses=problem_responses(400, 404, 412),
 )
 def delete_recipe(recipe: OwnedRecipe, session: SessionDep, if_match: IfMatch = None) -> Response:
     service.delete_recipe(session, recipe, if_match)

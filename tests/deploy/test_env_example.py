@@ -107,3 +107,14 @@ def test_homechef_dev_help_describes_every_option() -> None:
                             text=True, timeout=60, check=True)
     assert "address to listen on (default: 127.0.0.1" in result.stdout
     assert "TCP port to listen on (default: 8000)" in result.stdout
+
+
+def test_a_setting_of_the_wrong_type_is_named_without_a_traceback(tmp_path: Path) -> None:
+    migrate = _run([str(BIN / "homechef"), "migrate"], tmp_path, DB_POOL_SIZE="lots")
+    serve = _run([sys.executable, "-m", "uvicorn", "app.main:app", "--port", "0"], tmp_path,
+                 DB_POOL_SIZE="lots", PYTHONPATH=str(ROOT))
+    for result, status in ((migrate, 2), (serve, 3)):
+        output = result.stdout + result.stderr
+        assert result.returncode == status, output
+        assert "DB_POOL_SIZE" in output and "could not be loaded" in output
+        assert "Traceback" not in output and "lots" not in output
