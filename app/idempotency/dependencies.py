@@ -11,7 +11,7 @@ How a route opts in: add the ``Idempotent`` marker to its decorator, nothing els
 The route must be on a ``UnitOfWorkRoute`` router (every API router is) and return an
 ordinary response (a model or a ``Response`` with a body, not a stream). Then:
 
-- no ``Idempotency-Key`` header: nothing changes, and it costs nothing;
+- no ``Idempotency-Key`` header: nothing changes, and no query is added;
 - a key seen before with the same method, path, query and body bytes, within 24 h:
   the stored status, body, Location/ETag/Content-Type are sent again with
   ``Idempotent-Replayed: true``; the endpoint does not run and nothing is written;
@@ -28,7 +28,7 @@ endpoint's thread and to serialise without another thread hop while the transact
 open (``app.db.session.adds_unit_of_work_steps``); anything else fails loudly.
 
 Keys are per user (a principal is required), expire after 24 h and are purged by
-``homechef purge-idempotency-keys`` (app/idempotency/service.py).
+``homechef purge-idempotency-keys`` (app/idempotency/cleanup.py).
 """
 
 from __future__ import annotations

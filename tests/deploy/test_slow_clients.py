@@ -29,7 +29,8 @@ pytestmark = pytest.mark.postgres
 APP_NOFILE = 64
 #: Stalled connections: well above what the app server could hold.
 HEADER_ATTACKERS = [f"127.0.0.{n}" for n in range(2, 10)]   # 8 addresses x 12
-BODY_ATTACKERS = ["127.0.0.20", "127.0.0.21"]                # 2 addresses x 8
+BODY_ATTACKER = "127.0.0.20"          # 40 bodies from one address: 32 held, 8 refused
+PER_ADDRESS = 32                       # limit_conn in deploy/nginx/homechef.conf
 #: nginx's client_header_timeout / client_body_timeout (deploy/nginx/homechef.conf).
 BOUND = 10.0
 #: Only stops a hung test; the assertion is on the measured time against BOUND.
@@ -72,8 +73,8 @@ def test_through_nginx_slow_clients_are_cut_and_logged_while_others_are_served(
     attack = Attack()
     try:
         attack.open(target, HEADER_ATTACKERS, 12, SLOW_HEADERS)
-        attack.open(target, BODY_ATTACKERS, 8, SLOW_BODY)
-        assert attack.refused == 0 and len(attack.sockets) == 112 > APP_NOFILE
+        attack.open(target, [BODY_ATTACKER], 40, SLOW_BODY)
+        assert attack.refused == 0 and len(attack.sockets) == 136 > APP_NOFILE
 
         served, asked = 0, 0
         while attack.still_open() and time.monotonic() - attack.opened_at < GIVE_UP:
@@ -90,10 +91,13 @@ def test_through_nginx_slow_clients_are_cut_and_logged_while_others_are_served(
     # timeouts also as "client timed out" in the error log (level info).
     access = nginx.access_log()
     assert access.count('"GET /api/v1/recipes HTTP/1.1" 408') == 96, access[-2000:]
-    assert access.count('"POST /api/v1/recipes HTTP/1.1" 408') == 16, access[-2000:]
+    assert access.count('"POST /api/v1/recipes HTTP/1.1" 408') == PER_ADDRESS, access[-2000:]
+    # Requests over the per-address limit are refused at once (headers are in by then).
+    assert access.count('"POST /api/v1/recipes HTTP/1.1" 429') == 40 - PER_ADDRESS
     errors = nginx.error_log()
     assert errors.count("client timed out (110: Connection timed out) while reading client "
                         "request headers") == 96, errors[-2000:]
+    assert errors.count('limiting connections by zone "homechef_per_ip"') == 40 - PER_ADDRESS
 
 
 def test_without_nginx_the_same_attack_silences_uvicorn(app_server: Uvicorn) -> None:
