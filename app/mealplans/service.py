@@ -232,6 +232,8 @@ def update_plan(
 ) -> PlanRow:
     expected = _expected_version(session, user.id, plan_id, if_match)
     given = changes.model_fields_set
+    if not given:
+        return load_plan(session, user.id, plan_id)
     if changes.entries is not None:
         users_service.guard_active_for_write(session, user.id)
         _require_recipes(session, user.id, changes.entries)

@@ -226,6 +226,8 @@ def test_patch_cannot_shrink_the_rotation_below_its_entries(
                    "week-outside-rotation")
     assert_problem(client.patch(url, json={"entries": [entry(week=4)]}, headers=as_alice), 422)
     assert_problem(client.patch(url, json={"name": None}, headers=as_alice), 422)
+    unchanged = client.patch(url, json={}, headers=as_alice)
+    assert unchanged.status_code == 200 and unchanged.json()["version"] == created["version"]
     after = client.get(url, headers=as_alice).json()
     assert after["rotation_weeks"] == 3 and after["version"] == created["version"]
     both = client.patch(url, json={"rotation_weeks": 1, "entries": [entry(week=1)]},
