@@ -25,7 +25,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from functools import cached_property
 
 from app.recipes.scaling import exact_scale
 from app.shopping import units
@@ -63,14 +62,16 @@ class Share:
     unit: str | None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
-    @cached_property
-    def exact(self) -> Fraction | None:
-        """The share as an exact fraction, in ``unit``."""
+    #: The share as an exact fraction, in ``unit`` (computed once: totals reread it).
+    exact: Fraction | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         if self.quantity is None:
-            return None
-        if self.servings is None or self.recipe_servings is None:
-            return Fraction(self.quantity)
-        return exact_scale(self.quantity, self.recipe_servings, self.servings)
+            self.exact = None
+        elif self.servings is None or self.recipe_servings is None:
+            self.exact = Fraction(self.quantity)
+        else:
+            self.exact = exact_scale(self.quantity, self.recipe_servings, self.servings)
 
 
 @dataclass

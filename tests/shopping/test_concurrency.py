@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session
 
+from app.shopping.models import ShoppingList
 from app.users.models import User
 from tests.recipes.factories import make_recipe
 from tests.shopping.support import (
+    LISTS,
     add_item,
     add_recipe,
     item_url,
@@ -113,3 +115,16 @@ def test_twenty_concurrent_recipe_additions_equal_the_sequential_result(
     assert result == content(sequential)
     assert len(result) == 24  # flour, milk, eggs, salt + 20 spices
     assert ("eggs", "13.333333333333", "") in result  # 20 x 1 egg x 2/3
+
+
+def test_concurrent_creates_cannot_pass_the_fifty_list_limit(
+    client, as_alice, alice, db
+) -> None:
+    db.add_all([ShoppingList(owner_id=alice.id, name=f"List {n}") for n in range(48)])
+    db.commit()
+    statuses = _together([
+        lambda n=n: client.post(LISTS, json={"name": f"new {n}"}, headers=as_alice).status_code
+        for n in range(6)
+    ])
+    assert sorted(statuses) == [201, 201, 409, 409, 409, 409]
+    assert len(client.get(LISTS, headers=as_alice).json()["items"]) == 50
