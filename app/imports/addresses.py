@@ -93,7 +93,10 @@ def parse_target(raw: str, *, ports: frozenset[int] | None = STANDARD_PORTS) -> 
         host = url.raw_host.decode("ascii").lower()
     except (httpx.InvalidURL, UnicodeError, ValueError):
         raise UrlNotAllowed() from None
-    if url.scheme not in ALLOWED_SCHEMES or url.userinfo or "@" in raw or not host:
+    # "@" anywhere in the authority is refused, not only what httpx reads as userinfo:
+    # parsers disagree on "http://a@b@c/" and "http://a\\@b/", and no recipe needs one.
+    authority = raw.strip().split("//", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    if url.scheme not in ALLOWED_SCHEMES or url.userinfo or "@" in authority or not host:
         raise UrlNotAllowed()
     port = url.port or (443 if url.scheme == "https" else 80)
     if ports is not None and port not in ports:

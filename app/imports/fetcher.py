@@ -11,7 +11,6 @@ counting decompressed bytes, so a gzip bomb costs at most the cap.
 from __future__ import annotations
 
 import socket
-import ssl
 import threading
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -104,7 +103,8 @@ class GuardedFetcher:
         self.resolver = resolver
         self._transport = transport
         self._ports = None if allow_private else addresses.STANDARD_PORTS | extra_ports
-        self._ssl = ssl.create_default_context()
+        # httpx's own CA bundle (certifi); the environment's SSL_CERT_* are not read either.
+        self._ssl = httpx.create_ssl_context(trust_env=False)
         self._lock = threading.Lock()
         self._running = 0
 

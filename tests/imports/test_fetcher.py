@@ -313,3 +313,12 @@ def test_concurrency_flood_past_the_limiter_is_refused_busy(canary: LoopbackServ
     assert all(b.headers["Retry-After"] for b in busy)
     assert site.hit_count == 2
     assert canary.hit_count == 0
+
+
+def test_an_at_sign_outside_the_authority_is_fine() -> None:
+    from app.imports.addresses import parse_target
+
+    assert parse_target("https://site.example/@chef/pie?by=@sam").host == "site.example"
+    for url in ("http://a@b@c/", "http://127.0.0.1@site.example/"):
+        with pytest.raises(UrlNotAllowed):
+            parse_target(url)
