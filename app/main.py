@@ -144,6 +144,9 @@ def create_app(
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        # One schema per model: an import's draft *is* a RecipeCreate the app posts back,
+        # and clients (clients/typescript) name it so, not RecipeCreate-Input/-Output.
+        separate_input_output_schemas=False,
     )
     app.state.settings = settings
     # Routes added to the app itself end their unit of work too (tests, bench probes).
