@@ -15,7 +15,10 @@ from app.auth.router import protected_router as auth_protected
 from app.auth.router import public_router as auth_public
 from app.core.errors import problem_responses
 from app.health.router import router as health_router
-from app.recipes.images_router import router as recipe_images_router
+from app.media.gallery_router import router as recipe_photos_router
+from app.media.public_router import MEDIA_ROUTE
+from app.media.public_router import router as media_router
+from app.media.router import router as recipe_images_router
 from app.recipes.router import router as recipes_router
 from app.users.router import router as users_router
 from app.webhooks.router import router as webhooks_router
@@ -28,6 +31,9 @@ PUBLIC_PATHS = frozenset({
     "/ready",
     f"{API_PREFIX}/auth/token",
     f"{API_PREFIX}/webhooks/clerk",
+    # A route template, compared with route templates (tests/auth): it opens this one
+    # GET/HEAD route, whose signed link is the permission, and nothing else.
+    f"{API_PREFIX}{MEDIA_ROUTE}",
 })
 
 
@@ -45,8 +51,9 @@ def include_routers(app: FastAPI) -> None:
     # seven routers and was a fifth of the CPU of a trivial request: bench/README.md); no
     # two routers share a path, so the order changes nothing else. Public ones only if in
     # PUBLIC_PATHS.
-    for router in (recipes_router, recipe_images_router, users_router, auth_protected):
+    for router in (recipes_router, recipe_images_router, recipe_photos_router, users_router,
+                   auth_protected):
         app.include_router(router, **protected)
-    for router in (auth_public, webhooks_router):
+    for router in (media_router, auth_public, webhooks_router):
         app.include_router(router, **public)
     app.include_router(health_router)

@@ -41,8 +41,10 @@ logger = logging.getLogger("homechef.app")
 
 AUTH_TOKEN_PATH = f"{API_PREFIX}/auth/token"
 WEBHOOK_PATH = f"{API_PREFIX}/webhooks/clerk"
-#: The image upload enforces MAX_UPLOAD_BYTES itself (app/core/upload.py).
-IMAGE_UPLOAD_PATTERN = re.compile(rf"{re.escape(API_PREFIX)}/recipes/[^/]+/image/?")
+#: The image uploads (PUT .../image, POST .../images) enforce MAX_UPLOAD_BYTES themselves
+#: (app/core/upload.py).
+IMAGE_UPLOAD_PATTERN = re.compile(rf"{re.escape(API_PREFIX)}/recipes/[^/]+/images?/?")
+MEDIA_PREFIX = f"{API_PREFIX}/media"
 
 
 def _secret_values(settings: Settings) -> list[str | None]:
@@ -145,7 +147,8 @@ def _make_rate_limiter(
     if not settings.RATE_LIMIT_ENABLED:
         return None
     policy = RateLimitPolicy.from_settings(
-        settings, api_prefix=API_PREFIX, auth_path=AUTH_TOKEN_PATH, webhook_path=WEBHOOK_PATH
+        settings, api_prefix=API_PREFIX, auth_path=AUTH_TOKEN_PATH, webhook_path=WEBHOOK_PATH,
+        media_prefix=MEDIA_PREFIX,
     )
     return RateLimiter(settings, policy, trusted_proxies)
 

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     MAX_IMAGE_PIXELS: int = Field(default=40_000_000, ge=10_000)
     IMAGE_MAX_SCANS: int = Field(default=100, ge=1, le=100_000)
     IMAGE_CPU_SECONDS: int = Field(default=10, ge=1, le=300)
+    # Signed image links live this long, rounded up to the hour (so 1-2 h by default).
+    # Links handed out before a recipe turns private work until then: keep it short.
+    MEDIA_LINK_SECONDS: int = Field(default=3600, ge=60, le=12 * 3600)
 
     # --- rate limiting --------------------------------------------------------------
     RATE_LIMIT_ENABLED: bool = True
@@ -111,6 +114,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_WRITE: str = "60/minute"
     RATE_LIMIT_READ: str = "600/minute"
     RATE_LIMIT_WEBHOOK: str = "600/minute"
+    # Signed image links (no token): per client IP; a gallery page loads dozens at once.
+    RATE_LIMIT_MEDIA: str = "1200/minute"
     # IPv6 clients share one bucket per network of this size (every host has a /64).
     RATE_LIMIT_IPV6_PREFIX: int = Field(default=64, ge=32, le=128)
 

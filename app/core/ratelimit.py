@@ -7,6 +7,7 @@ category      requests                                     key                  
 ============  ===========================================  ===================  =================
 auth          POST {api}/auth/token                        client IP            RATE_LIMIT_AUTH
 webhook       any method on {api}/webhooks/clerk           client IP            RATE_LIMIT_WEBHOOK
+media         any method on {api}/media/... (signed links)  client IP            RATE_LIMIT_MEDIA
 write         POST/PUT/PATCH/DELETE (and any other) {api}  user id, else IP     RATE_LIMIT_WRITE
 read          GET/HEAD {api}                               user id, else IP     RATE_LIMIT_READ
 ============  ===========================================  ===================  =================
@@ -55,7 +56,7 @@ from app.core.tokens import InvalidAccessToken, KeyRing, verify_access_token
 
 logger = logging.getLogger("homechef.ratelimit")
 
-Category = Literal["auth", "webhook", "write", "read"]
+Category = Literal["auth", "webhook", "media", "write", "read"]
 KeyKind = Literal["user", "ip"]
 
 #: Seconds a storage failure keeps the storage out of use (see the module docstring).
@@ -79,14 +80,19 @@ class RateLimitPolicy:
     auth_path: str
     webhook_path: str
     limits: dict[Category, RateLimitItem]
+    #: Public signed image links: keyed by IP (a token, if sent, is not theirs to use)
+    #: and counted apart from reads, so a gallery does not eat the API read budget.
+    media_prefix: str | None = None
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, api_prefix: str, auth_path: str, webhook_path: str
+        cls, settings: Settings, *, api_prefix: str, auth_path: str, webhook_path: str,
+        media_prefix: str | None = None,
     ) -> RateLimitPolicy:
         raw: dict[Category, str] = {
             "auth": settings.RATE_LIMIT_AUTH,
             "webhook": settings.RATE_LIMIT_WEBHOOK,
+            "media": settings.RATE_LIMIT_MEDIA,
             "write": settings.RATE_LIMIT_WRITE,
             "read": settings.RATE_LIMIT_READ,
         }
@@ -99,7 +105,7 @@ class RateLimitPolicy:
                     f"RATE_LIMIT_{category.upper()}={text!r} is not a limit like '10/minute'."
                 ) from None
         return cls(api_prefix.rstrip("/"), auth_path.rstrip("/"), webhook_path.rstrip("/"),
-                   parsed)
+                   parsed, media_prefix.rstrip("/") if media_prefix else None)
 
     def category(self, method: str, path: str) -> Category | None:
         path = path.rstrip("/")
@@ -109,6 +115,8 @@ class RateLimitPolicy:
             return None
         if path == self.webhook_path:
             return "webhook"
+        if self.media_prefix is not None and path.startswith(self.media_prefix + "/"):
+            return "media"
         if path == self.auth_path and method == "POST":
             return "auth"
         return "read" if method in _READ_METHODS else "write"

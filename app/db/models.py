@@ -2,10 +2,10 @@
 
 from app.auth.models import RevokedSession
 from app.db.base import Base
+from app.media.models import MediaBlob, MediaImage, MediaVariant
 from app.recipes.models import (
     Favorite,
     Recipe,
-    RecipeImage,
     RecipeIngredient,
     RecipeStep,
     RecipeTag,
@@ -16,8 +16,10 @@ from app.webhooks.models import WebhookEvent
 __all__ = [
     "Base",
     "Favorite",
+    "MediaBlob",
+    "MediaImage",
+    "MediaVariant",
     "Recipe",
-    "RecipeImage",
     "RecipeIngredient",
     "RecipeStep",
     "RecipeTag",

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.core.sanitize import PlainText, fold_case, refuse_control_characters
+from app.media.schemas import ImageLink
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
@@ -175,6 +176,9 @@ class RecipeRead(BaseModel):
     ingredients: list[IngredientOut]
     steps: list[StepOut]
     has_image: bool
+    #: The photos in gallery order (the cover first only if it is first), with signed
+    #: links that expire: fetch the recipe again for fresh ones.
+    images: list[ImageLink] = Field(default_factory=list)
     version: int
     created_at: datetime
     updated_at: datetime
@@ -194,6 +198,8 @@ class RecipeSummary(BaseModel):
     visibility: Visibility
     tags: list[str]
     has_image: bool
+    #: The cover photo with signed links (thumb_url: the card size), or null.
+    image: ImageLink | None = None
     is_favorite: bool
     created_at: datetime
     updated_at: datetime

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.media import owner_data as media_data
 from app.recipes import owner_data as recipes_data
 
 #: Recipes last: the other domains' rows point at recipes, not the other way round.
-DOMAINS: tuple[ModuleType, ...] = (recipes_data,)
+DOMAINS: tuple[ModuleType, ...] = (media_data, recipes_data)
 
 
 def erase_owner_data(session: Session, owner_id: uuid.UUID) -> None:

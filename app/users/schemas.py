@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.sanitize import PlainText
+from app.media.schemas import ExportedMedia
 
 MeasurementSystem = Literal["metric", "us"]
 
@@ -104,16 +105,6 @@ class ExportedStep(BaseModel):
     text: str
 
 
-class ExportedImage(BaseModel):
-    content_type: str
-    width: int
-    height: int
-    byte_size: int
-    sha256: str
-    thumbnail_content_type: str
-    created_at: datetime
-
-
 class ExportedRecipe(BaseModel):
     id: uuid.UUID
     title: str
@@ -130,7 +121,6 @@ class ExportedRecipe(BaseModel):
     tags: list[str]
     ingredients: list[ExportedIngredient]
     steps: list[ExportedStep]
-    image: ExportedImage | None
 
 
 class ExportedFavorite(BaseModel):
@@ -145,3 +135,4 @@ class UserExport(BaseModel):
     profile: ExportedProfile
     recipes: list[ExportedRecipe]
     favorites: list[ExportedFavorite]
+    media: ExportedMedia

@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.main import create_app
-from app.recipes import images_service
-from app.recipes.images import process_image
+from app.media import service as images_service
+from app.media.images import process_image
 from app.recipes.models import Recipe
 from app.users.models import User
 from tests.conftest import make_test_settings

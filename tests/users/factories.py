@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.recipes.models import Favorite, Recipe, RecipeImage
+from app.media.models import MediaImage
+from app.recipes.models import Favorite, Recipe
 from app.users.models import User
+from tests.media.factories import add_photo
 from tests.recipes.factories import make_recipe
 
 
@@ -16,25 +17,13 @@ from tests.recipes.factories import make_recipe
 class Household:
     private: Recipe
     public: Recipe
+    photo: MediaImage
 
 
-def add_image(db: Session, recipe: Recipe, payload: bytes = b"\x89PNG fake bytes") -> RecipeImage:
-    digest = hashlib.sha256(payload).hexdigest()
-    image = RecipeImage(
-        recipe_id=recipe.id,
-        content_type="image/webp",
-        width=640,
-        height=480,
-        byte_size=len(payload),
-        sha256=digest,
-        data=payload,
-        thumb_content_type="image/webp",
-        thumb_data=payload[:4],
-    )
-    recipe.image_sha256 = digest
-    db.add(image)
-    db.commit()
-    return image
+def photo_bytes(user: User) -> bytes:
+    """Each person's own bytes: photos are content-addressed, and identical bytes would
+    be one shared blob that outlives one owner's erasure (by design)."""
+    return b"\x89PNG fake bytes of " + user.clerk_user_id.encode()
 
 
 def furnish(db: Session, user: User) -> Household:
@@ -57,8 +46,8 @@ def furnish(db: Session, user: User) -> Household:
         ingredients=["lettuce"],
         steps=["Toss"],
     )
-    add_image(db, private)
-    return Household(private=private, public=public)
+    photo = add_photo(db, private, photo_bytes(user))
+    return Household(private=private, public=public, photo=photo)
 
 
 def favorite(db: Session, user: User, recipe: Recipe) -> None:

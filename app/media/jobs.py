@@ -35,10 +35,10 @@ from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 
 from app.core.errors import AppError, RateLimited
-from app.recipes import images
-from app.recipes.images import InvalidImage, ProcessedImage
+from app.media import images
+from app.media.images import InvalidImage, ProcessedImage
 
-logger = logging.getLogger("homechef.recipes.images")
+logger = logging.getLogger("homechef.media")
 
 #: Decoding is CPU-bound: more workers than cores only adds memory, not speed.
 IMAGE_WORKERS = 2
@@ -49,7 +49,7 @@ WALL_CLOCK_FACTOR = 6
 _POLL_SECONDS = 0.05
 
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["app.recipes.images"])
+_context.set_forkserver_preload(["app.media.images"])
 _image_workers: RunVar[CapacityLimiter] = RunVar("image_workers")
 _active: Counter[uuid.UUID] = Counter()
 _active_lock = threading.Lock()
@@ -110,7 +110,7 @@ def _run_job(
     data: bytes, *, max_pixels: int, max_scans: int, cpu_seconds: int,
     cancelled: threading.Event,
 ) -> ProcessedImage:
-    # The header checks are cheap and bounded (images_structure caps what Pillow parses),
+    # The header checks are cheap and bounded (app.media.structure caps what Pillow parses),
     # so they run here: a refusal costs no worker process.
     working_set = images.estimate_working_set(
         io.BytesIO(data), max_pixels=max_pixels, max_scans=max_scans

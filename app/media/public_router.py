@@ -1,0 +1,85 @@
+"""GET/HEAD /api/v1/media/{image_id}/{size}?exp=&sig=: the one public image route.
+
+No token: the signed link is the permission (app/media/links.py). Every refusal (bad,
+expired or tampered signature, malformed parameters, a photo or recipe deleted or
+erased) is the same 404, before or instead of any database work for a bad signature.
+
+Caching: the bytes under a link never change (a new photo is a new id), so the response
+may be kept until the link expires: ``public, immutable`` for a public recipe,
+``private`` (the browser only, no shared cache) for a private one. Conditional requests
+use the ETag of the size's bytes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from app.core.errors import problem_responses
+from app.db.session import SessionDep, UnitOfWorkRoute
+from app.media import service
+from app.media.dependencies import MediaLinks
+from app.media.exceptions import ImageNotFound
+from app.media.http import IMAGE_SECURITY_HEADERS, filename_for, none_match
+from app.media.models import SIZES
+
+router = APIRouter(prefix="/media", tags=["media"], route_class=UnitOfWorkRoute)
+
+#: The route's path under the API prefix, for PUBLIC_PATHS and the rate limiter.
+MEDIA_ROUTE = "/media/{image_id}/{size}"
+
+
+def _parse(image_id: str, size: str, exp: str | None, sig: str | None) -> tuple[uuid.UUID, int]:
+    if size not in SIZES or exp is None or sig is None or not exp.isdigit() or len(exp) > 12:
+        raise ImageNotFound()
+    try:
+        return uuid.UUID(image_id), int(exp)
+    except ValueError:
+        raise ImageNotFound() from None
+
+
+@router.api_route(
+    MEDIA_ROUTE.removeprefix("/media"),
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}, "image/webp": {}}, "description": "The image"},
+        304: {"description": "Not modified"},
+        **problem_responses(404),
+    },
+    summary="One size of a photo, through a signed link from a recipe response (no token)",
+)
+def get_media(
+    request: Request,
+    links: MediaLinks,
+    session: SessionDep,
+    image_id: str,
+    size: str,
+    exp: Annotated[str | None, Query(max_length=20)] = None,
+    sig: Annotated[str | None, Query(max_length=100)] = None,
+    if_none_match: Annotated[str | None, Header(max_length=2048)] = None,
+) -> Response:
+    parsed_id, expiry = _parse(image_id, size, exp, sig)
+    if sig is None or not links.verify(parsed_id, size, expiry, sig):
+        raise ImageNotFound()
+    head = service.linked_head(session, parsed_id, size)
+    etag = service.variant_etag(head.sha256)
+    age = links.seconds_left(expiry)
+    cache = (f"public, max-age={age}, immutable" if head.visibility == "public"
+             else f"private, max-age={age}")
+    headers = {
+        "ETag": etag, "Cache-Control": cache,
+        "Cross-Origin-Resource-Policy": "cross-origin", **IMAGE_SECURITY_HEADERS,
+    }
+    if none_match(if_none_match, etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    filename = filename_for(f"photo-{size}", head.content_type)
+    headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(head.byte_size)
+        return Response(status_code=status.HTTP_200_OK, media_type=head.content_type,
+                        headers=headers)
+    return Response(content=service.read_bytes(session, head), media_type=head.content_type,
+                    headers=headers)
