@@ -93,9 +93,55 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('image_id', 'size', name=op.f('pk_media_variants'))
     )
     op.create_index('ix_media_variants_sha256', 'media_variants', ['sha256'], unique=False)
-    for statement in _COPY_UP:
-        op.execute(statement)
+    if op.get_bind().dialect.name == 'postgresql':
+        for statement in _COPY_UP:
+            op.execute(statement)
+    else:
+        _copy_up_portably()
     op.drop_table('recipe_images')
+
+
+def _card_size(width: int, height: int) -> tuple[int, int]:
+    scale = min(1.0, 400 / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _copy_up_portably() -> None:
+    """The same copy for SQLite (no sha256() or gen_random_uuid() in SQL), row by row."""
+    import hashlib
+    import uuid
+
+    conn = op.get_bind()
+    rows = conn.execute(sa.text(
+        'SELECT recipe_id, content_type, width, height, byte_size, sha256, data, '
+        'thumb_content_type, thumb_data, created_at FROM recipe_images')).mappings().all()
+    for row in rows:
+        image_id = uuid.uuid4().hex
+        thumb_sha = hashlib.sha256(row['thumb_data']).hexdigest()
+        conn.execute(sa.text(
+            'INSERT INTO media_images (id, recipe_id, position, is_cover, sha256, width, '
+            'height, created_at) VALUES (:id, :r, 0, 1, :s, :w, :h, :c)'),
+            {'id': image_id, 'r': row['recipe_id'], 's': row['sha256'], 'w': row['width'],
+             'h': row['height'], 'c': row['created_at']})
+        for sha, data in ((row['sha256'], row['data']), (thumb_sha, row['thumb_data'])):
+            conn.execute(sa.text(
+                'INSERT INTO media_blobs (sha256, data, created_at) VALUES (:s, :d, :c) '
+                'ON CONFLICT (sha256) DO NOTHING'), {'s': sha, 'd': data, 'c': row['created_at']})
+        card_w, card_h = _card_size(row['width'], row['height'])
+        variants = [
+            ('original', row['content_type'], row['width'], row['height'], row['byte_size'],
+             row['sha256']),
+            ('hero', row['content_type'], row['width'], row['height'], row['byte_size'],
+             row['sha256']),
+            ('card', row['thumb_content_type'], card_w, card_h, len(row['thumb_data']),
+             thumb_sha),
+        ]
+        for size, content_type, width, height, byte_size, sha in variants:
+            conn.execute(sa.text(
+                'INSERT INTO media_variants (image_id, size, content_type, width, height, '
+                'byte_size, sha256) VALUES (:i, :size, :t, :w, :h, :b, :s)'),
+                {'i': image_id, 'size': size, 't': content_type, 'w': width, 'h': height,
+                 'b': byte_size, 's': sha})
 
 
 def downgrade() -> None:
