@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--clerk-id", help="the user's Clerk id (user_...)")
     who.add_argument("--user-id", type=uuid.UUID, help="the user's id in this API")
     revoke.set_defaults(func=cmd_revoke_user)
+    from app.media.commands import register as register_media
+
+    register_media(sub)
     return parser
 
 

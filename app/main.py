@@ -36,6 +36,7 @@ from app.core.startup import StartupValidationError, run_startup_validation, val
 from app.core.tokens import KeyRing
 from app.db.engine import make_engine
 from app.db.session import UnitOfWorkRoute, make_session_factory
+from app.media.store import configure as configure_media_store
 
 logger = logging.getLogger("homechef.app")
 
@@ -50,7 +51,8 @@ MEDIA_PREFIX = f"{API_PREFIX}/media"
 def _secret_values(settings: Settings) -> list[str | None]:
     """Every configured secret, so the log redaction can mask them literally."""
     values: list[str | None] = list(settings.all_secret_keys())
-    for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET):
+    for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET,
+                   settings.MEDIA_S3_ACCESS_KEY_ID, settings.MEDIA_S3_SECRET_ACCESS_KEY):
         values.append(secret.get_secret_value() if secret else None)
     values.append(settings.database_url.password)
     values.append(settings.database_listen_url.password)
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                           secrets=_secret_values(settings))
         run_startup_validation(settings)
         app.state.key_ring = KeyRing(settings)
+        configure_media_store(settings)
         app.state.engine = engine or make_engine(settings)
         app.state.session_factory = make_session_factory(app.state.engine)
         app.state.validity_cache = cache = ValidityCache(settings.AUTH_CACHE_SECONDS)

@@ -25,7 +25,7 @@ def export_owner_data(session: Session, owner_id: uuid.UUID) -> dict[str, Any]:
     """Metadata of every photo and size, with the stored object each size is (by hash,
     in the configured store); not the bytes."""
     images: dict[uuid.UUID, dict[str, Any]] = {}
-    store = default_store().name
+    store = default_store()
     for row in repository.variants_of_owner(session, owner_id):
         image = images.setdefault(row.id, {
             "id": row.id, "recipe_id": row.recipe_id, "position": row.position,
@@ -34,6 +34,6 @@ def export_owner_data(session: Session, owner_id: uuid.UUID) -> dict[str, Any]:
         image["sizes"][row.size] = {
             "content_type": row.content_type, "width": row.width, "height": row.height,
             "byte_size": row.byte_size, "sha256": row.sha256,
-            "object": {"store": store, "key": row.sha256},
+            "object": {"store": store.name, "key": store.key(row.sha256)},
         }
     return {"media": {"images": list(images.values())}}

@@ -83,6 +83,13 @@ def get_media(
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     filename = filename_for(f"photo-{size}", head.content_type)
     headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    redirect = service.delivery_url(head)
+    if redirect is not None:
+        # A presigned GET of minutes on a private bucket, never a public object URL;
+        # the redirect itself is not cached (it expires before the link does).
+        headers["Cache-Control"] = "private, no-store"
+        headers["Location"] = redirect
+        return Response(status_code=status.HTTP_307_TEMPORARY_REDIRECT, headers=headers)
     if request.method == "HEAD":
         headers["Content-Length"] = str(head.byte_size)
         return Response(status_code=status.HTTP_200_OK, media_type=head.content_type,

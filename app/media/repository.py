@@ -232,3 +232,21 @@ def count_images(session: Session, recipe_id: uuid.UUID) -> int:
     return session.scalar(
         select(func.count()).select_from(MediaImage).where(MediaImage.recipe_id == recipe_id)
     ) or 0
+
+
+def blob_batch(session: Session, after: str, limit: int) -> list[tuple[str, str]]:
+    """(sha256, a content type naming it) of PostgreSQL-stored blobs, in key order."""
+    content_type = (
+        select(MediaVariant.content_type).where(MediaVariant.sha256 == MediaBlob.sha256)
+        .limit(1).scalar_subquery()
+    )
+    statement = (
+        select(MediaBlob.sha256, content_type).where(MediaBlob.sha256 > after)
+        .order_by(MediaBlob.sha256).limit(limit)
+    )
+    return [(sha, ctype or "application/octet-stream") for sha, ctype in session.execute(statement)]
+
+
+def delete_blob_rows(session: Session, shas: Iterable[str]) -> None:
+    session.execute(delete(MediaBlob).where(MediaBlob.sha256.in_(list(shas)))
+                    .execution_options(synchronize_session=False))

@@ -234,3 +234,8 @@ def read_bytes(session: Session, head: VariantHead, store: MediaStore | None = N
     if data is None:  # removed between the head and now
         raise ImageNotFound()
     return data
+
+
+def delivery_url(head: VariantHead, store: MediaStore | None = None) -> str | None:
+    """A presigned URL to redirect to (S3 with MEDIA_S3_DELIVERY=redirect), else None."""
+    return (store or default_store()).presigned_url(head.sha256, head.content_type)
