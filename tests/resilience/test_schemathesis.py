@@ -141,7 +141,7 @@ def _seed(db: Session, app_settings: Settings) -> User:
     make_recipe(db, cook, id=MY_RECIPE, tags=["soup"], ingredients=["tomato"], steps=["Cook."])
     make_recipe(db, other, id=THEIR_PUBLIC_RECIPE, visibility="public", steps=["Bake."])
     processed = process_image(io.BytesIO(_jpeg()), max_pixels=app_settings.MAX_IMAGE_PIXELS)
-    images_service.store_image(db, MY_RECIPE, cook.id, processed)
+    images_service.replace_cover(db, MY_RECIPE, cook.id, processed)
     db.commit()
     return cook
 
