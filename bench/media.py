@@ -1,0 +1,216 @@
+"""Media: signed-link route throughput, list cost of links, upload memory per store.
+
+    .venv/bin/python bench/media.py [--seconds 3] [--uploads 20] [--skip-s3]
+
+In process (fastapi TestClient, one request after another, no network), on its own
+database (homechef_bench_media), with the issue's targets next to each row:
+
+- media route req/s for a cached thumbnail (If-None-Match -> 304) and a full thumbnail
+  (200), next to GET /recipes/{id} measured in the same run;
+- list page (20 per page) req/s where every row has a cover (join + 3 signed links per
+  row) against the same list where no row has one (the join finds nothing, no link
+  signed): target >= 0.95x;
+- peak memory of ``--uploads`` concurrent 5 MiB JPEG uploads (POST .../images, one user
+  each) for each store, growth of this process's peak RSS over its RSS before
+  (decoding runs in worker processes, each under the decode budget): target < 200 MB.
+  Each store is measured in a fresh subprocess, so one run's peak never hides another's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import database_url, ensure_database, machine_note, print_table
+
+DB = "homechef_bench_media"
+API = "/api/v1"
+
+
+def _settings(**extra: Any) -> Any:
+    from app.core.config import Settings
+    from app.core.secret_key import generate_secret_key
+
+    return Settings(_env_file=None, ENVIRONMENT="development", SECRET_KEY=generate_secret_key(),
+                    DATABASE_URL=database_url(DB), RATE_LIMIT_ENABLED=False, LOG_LEVEL="WARNING",
+                    DOCS_ENABLED=False, **extra)
+
+
+def _client(settings: Any) -> Any:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    client = TestClient(create_app(settings))
+    client.__enter__()
+    return client
+
+
+def _reset() -> None:
+    from sqlalchemy import text
+
+    from bench.common import bench_engine
+
+    engine = bench_engine(DB)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE users, recipes, media_images, media_variants, media_blobs "
+                          "RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def _rate(client: Any, url: str, seconds: float, headers: dict[str, str]) -> float:
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        response = client.get(url, headers=headers)
+        assert response.status_code in (200, 304), response.status_code
+        done += 1
+    return done / (time.perf_counter() - started)
+
+
+def _users(client: Any, count: int) -> list[dict[str, str]]:
+    from sqlalchemy.orm import Session
+
+    from bench.common import bench_engine
+    from tests.factories import auth_headers, make_user
+
+    engine = bench_engine(DB)
+    with Session(engine, expire_on_commit=False) as db:
+        users = [make_user(db) for _ in range(count)]
+    engine.dispose()
+    return [auth_headers(client.app, user) for user in users]
+
+
+def routes(seconds: float) -> list[list[Any]]:
+    from tests.media.support import jpeg
+
+    _reset()
+    client = _client(_settings())
+    [cook] = _users(client, 1)
+    ids = []
+    for i in range(40):
+        body = {"title": f"Soup {i}", "steps": [{"text": "Cook."}]}
+        ids.append(client.post(f"{API}/recipes", json=body, headers=cook).json()["id"])
+    photo = jpeg((1600, 1200))
+    for recipe_id in ids[:20]:
+        answer = client.post(f"{API}/recipes/{recipe_id}/images", headers=cook,
+                             files={"file": ("p.jpg", photo, "image/jpeg")})
+        assert answer.status_code == 201, answer.text
+    recipe = client.get(f"{API}/recipes/{ids[0]}", headers=cook).json()
+    thumb = recipe["images"][0]["thumb_url"]
+    etag = client.get(thumb).headers["etag"]
+    get_rate = _rate(client, f"{API}/recipes/{ids[0]}", seconds, cook)
+    cached = _rate(client, thumb, seconds, {"If-None-Match": etag})
+    full = _rate(client, thumb, seconds, {})
+    # Newest first: the 20 newest have no photo, then the 20 with one.
+    without = _rate(client, f"{API}/recipes?limit=20", seconds, cook)
+    with_links = _rate(client, f"{API}/recipes?limit=20&cursor=" + client.get(
+        f"{API}/recipes?limit=20", headers=cook).json()["next_cursor"], seconds, cook)
+    client.__exit__(None, None, None)
+    return [
+        ["GET /recipes/{id} (reference)", f"{get_rate:.0f}", "1.00", "-"],
+        ["media thumbnail, cached (304)", f"{cached:.0f}", f"{cached / get_rate:.2f}", "-"],
+        ["media thumbnail (200, PostgreSQL)", f"{full:.0f}", f"{full / get_rate:.2f}", "-"],
+        ["list, no covers (before links)", f"{without:.0f}", "1.00", "-"],
+        ["list, 20 covers with links", f"{with_links:.0f}", f"{with_links / without:.2f}",
+         f">= 0.95x: {'met' if with_links / without >= 0.95 else 'NOT met'}"],
+    ]
+
+
+def uploads_child(store: str, uploads: int, endpoint: str | None) -> dict[str, Any]:
+    """Run in a subprocess: the RSS peak of this process during the uploads."""
+    from bench.scale import _jpeg_photo
+    from tests.media.s3_support import new_bucket, s3_overrides
+
+    _reset()
+    extra: dict[str, Any] = {}
+    if store == "s3":
+        assert endpoint
+        extra = s3_overrides(endpoint, f"bench-{int(time.time())}")
+    settings = _settings(MAX_UPLOAD_BYTES=6 * 1024 * 1024, **extra)
+    if store == "s3":
+        new_bucket(settings)
+    client = _client(settings)
+    users = _users(client, uploads)
+    recipe_ids = [client.post(f"{API}/recipes", json={"title": "Soup"}, headers=h).json()["id"]
+                  for h in users]
+    photo = _jpeg_photo(5 * 1024 * 1024)
+    before = _status_kib("VmRSS")
+
+    def upload(i: int) -> int:
+        return int(client.post(f"{API}/recipes/{recipe_ids[i]}/images", headers=users[i],
+                               files={"file": ("p.jpg", photo, "image/jpeg")}).status_code)
+
+    with ThreadPoolExecutor(uploads) as pool:
+        statuses = list(pool.map(upload, range(uploads)))
+    peak = _status_kib("VmHWM")
+    client.__exit__(None, None, None)
+    return {"store": store, "statuses": statuses, "growth_mb": (peak - before) / 1024,
+            "photo_mib": len(photo) / 1024 / 1024}
+
+
+def _status_kib(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def uploads(count: int, skip_s3: bool) -> list[list[Any]]:
+    rows = []
+    stores = ["postgresql"] + ([] if skip_s3 else ["s3"])
+    for store in stores:
+        endpoint = None
+        server = None
+        if store == "s3":
+            from tests.media.s3_support import moto_server
+
+            server = moto_server()
+            endpoint = server.__enter__()
+        try:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", store, "--uploads", str(count),
+                 "--endpoint", endpoint or ""],
+                capture_output=True, text=True, check=True, timeout=900)
+        finally:
+            if server is not None:
+                server.__exit__(None, None, None)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        ok = sum(1 for s in result["statuses"] if s == 201)
+        growth = result["growth_mb"]
+        rows.append([f"{count} x {result['photo_mib']:.1f} MiB uploads, {store}",
+                     f"{ok}/{count} stored", f"{growth:.0f} MB",
+                     f"< 200 MB: {'met' if growth < 200 else 'NOT met'}"])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--uploads", type=int, default=20)
+    parser.add_argument("--skip-s3", action="store_true")
+    parser.add_argument("--child")
+    parser.add_argument("--endpoint")
+    args = parser.parse_args(argv)
+    ensure_database(DB)
+    if args.child:
+        print(json.dumps(uploads_child(args.child, args.uploads, args.endpoint or None)))
+        return 0
+    print(machine_note())
+    print_table("Media routes (in process, sequential)",
+                ["case", "req/s", "ratio", "target"], routes(args.seconds))
+    print_table("Concurrent uploads: peak RSS growth of the API process",
+                ["case", "result", "growth", "target"], uploads(args.uploads, args.skip_s3))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
