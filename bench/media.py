@@ -89,39 +89,57 @@ def _users(client: Any, count: int) -> list[dict[str, str]]:
     return [auth_headers(client.app, user) for user in users]
 
 
-def routes(seconds: float) -> list[list[Any]]:
+def _best_of(rounds: int, cases: dict[str, Any]) -> dict[str, float]:
+    """Cases interleaved round by round (a shared machine's load drifts); the best round
+    of each, the least disturbed."""
+    best = dict.fromkeys(cases, 0.0)
+    for _ in range(rounds):
+        for name, measure in cases.items():
+            best[name] = max(best[name], measure())
+    return best
+
+
+def routes(seconds: float, rounds: int = 4) -> list[list[Any]]:
     from tests.media.support import jpeg
 
     _reset()
     client = _client(_settings())
-    [cook] = _users(client, 1)
-    ids = []
-    for i in range(40):
-        body = {"title": f"Soup {i}", "steps": [{"text": "Cook."}]}
-        ids.append(client.post(f"{API}/recipes", json=body, headers=cook).json()["id"])
+    with_photos, without = _users(client, 2)
     photo = jpeg((1600, 1200))
+    ids = []
+    for headers in (with_photos, without):
+        for i in range(20):
+            body = {"title": f"Soup {i}", "steps": [{"text": "Cook."}]}
+            ids.append(client.post(f"{API}/recipes", json=body, headers=headers).json()["id"])
     for recipe_id in ids[:20]:
-        answer = client.post(f"{API}/recipes/{recipe_id}/images", headers=cook,
+        answer = client.post(f"{API}/recipes/{recipe_id}/images", headers=with_photos,
                              files={"file": ("p.jpg", photo, "image/jpeg")})
         assert answer.status_code == 201, answer.text
-    recipe = client.get(f"{API}/recipes/{ids[0]}", headers=cook).json()
-    thumb = recipe["images"][0]["thumb_url"]
+    thumb = client.get(f"{API}/recipes/{ids[0]}", headers=with_photos).json()["images"][0][
+        "thumb_url"]
     etag = client.get(thumb).headers["etag"]
-    get_rate = _rate(client, f"{API}/recipes/{ids[0]}", seconds, cook)
-    cached = _rate(client, thumb, seconds, {"If-None-Match": etag})
-    full = _rate(client, thumb, seconds, {})
-    # Newest first: the 20 newest have no photo, then the 20 with one.
-    without = _rate(client, f"{API}/recipes?limit=20", seconds, cook)
-    with_links = _rate(client, f"{API}/recipes?limit=20&cursor=" + client.get(
-        f"{API}/recipes?limit=20", headers=cook).json()["next_cursor"], seconds, cook)
+    # The same query shape for both lists: each cook's own 20 (owner=me); only the covers
+    # (a joined row and three signed links per card) differ.
+    mine = f"{API}/recipes?limit=20&owner=me"
+    share = seconds / rounds
+    best = _best_of(rounds, {
+        "get": lambda: _rate(client, f"{API}/recipes/{ids[0]}", share, with_photos),
+        "cached": lambda: _rate(client, thumb, share, {"If-None-Match": etag}),
+        "full": lambda: _rate(client, thumb, share, {}),
+        "before": lambda: _rate(client, mine, share, without),
+        "after": lambda: _rate(client, mine, share, with_photos),
+    })
     client.__exit__(None, None, None)
+    get_rate, ratio = best["get"], best["after"] / best["before"]
     return [
         ["GET /recipes/{id} (reference)", f"{get_rate:.0f}", "1.00", "-"],
-        ["media thumbnail, cached (304)", f"{cached:.0f}", f"{cached / get_rate:.2f}", "-"],
-        ["media thumbnail (200, PostgreSQL)", f"{full:.0f}", f"{full / get_rate:.2f}", "-"],
-        ["list, no covers (before links)", f"{without:.0f}", "1.00", "-"],
-        ["list, 20 covers with links", f"{with_links:.0f}", f"{with_links / without:.2f}",
-         f">= 0.95x: {'met' if with_links / without >= 0.95 else 'NOT met'}"],
+        ["media thumbnail, cached (304)", f"{best['cached']:.0f}",
+         f"{best['cached'] / get_rate:.2f}", "-"],
+        ["media thumbnail (200, PostgreSQL)", f"{best['full']:.0f}",
+         f"{best['full'] / get_rate:.2f}", "-"],
+        ["list of 20, no covers (before links)", f"{best['before']:.0f}", "1.00", "-"],
+        ["list of 20, 20 covers with links", f"{best['after']:.0f}", f"{ratio:.2f}",
+         f">= 0.95x: {'met' if ratio >= 0.95 else 'NOT met'}"],
     ]
 
 
