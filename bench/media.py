@@ -12,18 +12,16 @@ database (homechef_bench_media), with the issue's targets next to each row:
   signed): target >= 0.95x;
 - peak memory of ``--uploads`` concurrent 5 MiB JPEG uploads (POST .../images, one user
   each) for each store, growth of this process's peak RSS over its RSS before
-  (decoding runs in worker processes, each under the decode budget): target < 200 MB.
-  Each store is measured in a fresh subprocess, so one run's peak never hides another's.
+  measured as bench/scale.py does: a fresh uvicorn server per store, its RSS polled
+  every 5 ms, growth = peak - idle (decoding runs in worker processes under the decode
+  budget): target < 200 MB.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -143,70 +141,58 @@ def routes(seconds: float, rounds: int = 4) -> list[list[Any]]:
     ]
 
 
-def uploads_child(store: str, uploads: int, endpoint: str | None) -> dict[str, Any]:
-    """Run in a subprocess: the RSS peak of this process during the uploads."""
-    from bench.scale import _jpeg_photo
-    from tests.media.s3_support import new_bucket, s3_overrides
+def _upload_targets(count: int, config: Any) -> list[tuple[Any, str]]:
+    """One cook per upload (one decode per user at a time is the rule), each a recipe."""
+    from sqlalchemy.orm import Session
 
-    _reset()
-    extra: dict[str, Any] = {}
-    if store == "s3":
-        assert endpoint
-        extra = s3_overrides(endpoint, f"bench-{int(time.time())}")
-    settings = _settings(MAX_UPLOAD_BYTES=6 * 1024 * 1024, **extra)
-    if store == "s3":
-        new_bucket(settings)
-    client = _client(settings)
-    users = _users(client, uploads)
-    recipe_ids = [client.post(f"{API}/recipes", json={"title": "Soup"}, headers=h).json()["id"]
-                  for h in users]
-    photo = _jpeg_photo(5 * 1024 * 1024)
-    before = _status_kib("VmRSS")
+    from bench.common import bench_engine, mint_tokens
+    from tests.factories import make_user
+    from tests.recipes.factories import make_recipe
 
-    def upload(i: int) -> int:
-        return int(client.post(f"{API}/recipes/{recipe_ids[i]}/images", headers=users[i],
-                               files={"file": ("p.jpg", photo, "image/jpeg")}).status_code)
-
-    with ThreadPoolExecutor(uploads) as pool:
-        statuses = list(pool.map(upload, range(uploads)))
-    peak = _status_kib("VmHWM")
-    client.__exit__(None, None, None)
-    return {"store": store, "statuses": statuses, "growth_mb": (peak - before) / 1024,
-            "photo_mib": len(photo) / 1024 / 1024}
-
-
-def _status_kib(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
+    engine = bench_engine(DB)
+    with Session(engine, expire_on_commit=False) as db:
+        pairs = []
+        for _ in range(count):
+            user = make_user(db)
+            pairs.append((make_recipe(db, user).id, user.id))
+    engine.dispose()
+    tokens = mint_tokens(config, [user_id for _, user_id in pairs])
+    return [(recipe_id, tokens[user_id]) for recipe_id, user_id in pairs]
 
 
 def uploads(count: int, skip_s3: bool) -> list[list[Any]]:
-    rows = []
-    stores = ["postgresql"] + ([] if skip_s3 else ["s3"])
-    for store in stores:
-        endpoint = None
-        server = None
-        if store == "s3":
-            from tests.media.s3_support import moto_server
+    """A fresh uvicorn process per store (bench/scale.py's method: RSS of the server
+    polled every 5 ms; growth is the peak over the idle process)."""
+    from bench.common import ServerConfig, start_server
+    from bench.scale import _jpeg_photo, _upload_round
+    from tests.media.s3_support import moto_server, new_bucket, s3_overrides
 
-            server = moto_server()
-            endpoint = server.__enter__()
+    photo = _jpeg_photo(5 * 1024 * 1024)
+    rows = []
+    for store in ["postgresql"] + ([] if skip_s3 else ["s3"]):
+        _reset()
+        server_ctx = moto_server() if store == "s3" else None
+        endpoint = server_ctx.__enter__() if server_ctx is not None else None
         try:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", store, "--uploads", str(count),
-                 "--endpoint", endpoint or ""],
-                capture_output=True, text=True, check=True, timeout=900)
+            extra = {"MAX_UPLOAD_BYTES": str(6 * 1024 * 1024)}
+            if endpoint is not None:
+                overrides = s3_overrides(endpoint, f"bench-{int(time.time())}")
+                new_bucket(_settings(**overrides))
+                extra.update({k: str(v) for k, v in overrides.items()})
+            config = ServerConfig(db_name=DB, workers=1, extra=extra)
+            targets = _upload_targets(count, config)
+            with start_server(f"media-upload-{store}", "app.main:app", config,
+                              workers=1) as server:
+                idle, peak, statuses, seconds = _upload_round(
+                    server, targets, photo, "photo.jpg", "image/jpeg")
         finally:
-            if server is not None:
-                server.__exit__(None, None, None)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        ok = sum(1 for s in result["statuses"] if s == 201)
-        growth = result["growth_mb"]
-        rows.append([f"{count} x {result['photo_mib']:.1f} MiB uploads, {store}",
-                     f"{ok}/{count} stored", f"{growth:.0f} MB",
-                     f"< 200 MB: {'met' if growth < 200 else 'NOT met'}"])
+            if server_ctx is not None:
+                server_ctx.__exit__(None, None, None)
+        ok = sum(1 for status in statuses if 200 <= status < 300)
+        growth = (peak - idle) / 1024
+        rows.append([f"{count} x {len(photo) / 1024 / 1024:.1f} MiB uploads, {store}",
+                     f"{ok}/{count} in {seconds:.0f} s", f"{growth:.0f} MiB",
+                     f"< 200 MB: {'met' if growth < 200 and ok == count else 'NOT met'}"])
     return rows
 
 
@@ -215,18 +201,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--uploads", type=int, default=20)
     parser.add_argument("--skip-s3", action="store_true")
-    parser.add_argument("--child")
-    parser.add_argument("--endpoint")
+    parser.add_argument("--skip-uploads", action="store_true")
     args = parser.parse_args(argv)
     ensure_database(DB)
-    if args.child:
-        print(json.dumps(uploads_child(args.child, args.uploads, args.endpoint or None)))
-        return 0
     print(machine_note())
     print_table("Media routes (in process, sequential)",
                 ["case", "req/s", "ratio", "target"], routes(args.seconds))
-    print_table("Concurrent uploads: peak RSS growth of the API process",
-                ["case", "result", "growth", "target"], uploads(args.uploads, args.skip_s3))
+    if not args.skip_uploads:
+        print_table("Concurrent uploads: peak RSS growth of the API server process",
+                    ["case", "result", "growth", "target"], uploads(args.uploads, args.skip_s3))
     return 0
 
 

@@ -16,7 +16,7 @@ from app.core.errors import problem_responses
 from app.db.session import SessionDep, UnitOfWorkRoute
 from app.media import service
 from app.media.dependencies import UPLOAD_BODY, MediaLinks, ProcessedUpload
-from app.media.links import LinkSigner, image_link
+from app.media.links import LinkSigner, photo_link
 from app.media.repository import GalleryRow
 from app.media.schemas import GalleryImageRead, GalleryItem, ImageList, ImagePatch
 from app.recipes.dependencies import OwnedRecipe, VisibleRecipe
@@ -27,7 +27,7 @@ ImageId = Annotated[uuid.UUID, Path(description="The photo's id (a UUID).")]
 
 
 def _read(links: LinkSigner, recipe_id: uuid.UUID, stored: service.StoredImage) -> GalleryImageRead:
-    link = image_link(links, stored.id, stored.width, stored.height, links.expiry())
+    link = photo_link(links, stored.id, stored.width, stored.height, links.expiry())
     return GalleryImageRead(
         **link.model_dump(), recipe_id=recipe_id, position=stored.position,
         is_cover=stored.is_cover, content_type=stored.content_type,
@@ -68,7 +68,7 @@ def list_recipe_photos(recipe: VisibleRecipe, session: SessionDep, links: MediaL
 def _gallery_item(
     links: LinkSigner, row: GalleryRow, exp: int
 ) -> GalleryItem:
-    link = image_link(links, row.id, row.width, row.height, exp)
+    link = photo_link(links, row.id, row.width, row.height, exp)
     return GalleryItem(**link.model_dump(), position=row.position, is_cover=row.is_cover)
 
 

@@ -15,6 +15,7 @@ that was not signed) is one answer: not found.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import math
@@ -22,11 +23,13 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from app.media.schemas import ImageLink
+from app.media.schemas import ImageLink, PhotoLink
 
 _KEY_CONTEXT = b"homechef/media/link/v1"
 _ROUND_SECONDS = 3600
 MAX_SIG_CHARS = 64
+#: Signed URLs kept (about 200 bytes each): a few thousand cards' worth per hour.
+URL_CACHE_SIZE = 20_000
 
 
 def link_key(secret: str) -> bytes:
@@ -57,12 +60,17 @@ class LinkSigner:
         self.lifetime_seconds = lifetime_seconds
         self.prefix = prefix
         self.clock = clock
+        self._cached_url = functools.lru_cache(maxsize=URL_CACHE_SIZE)(self._url)
 
     def expiry(self) -> int:
         """Now + lifetime, rounded up to the hour: one URL per image and size per hour."""
         return math.ceil((self.clock() + self.lifetime_seconds) / _ROUND_SECONDS) * _ROUND_SECONDS
 
     def url(self, image_id: uuid.UUID, size: str, exp: int) -> str:
+        # One URL per image, size and hour: a hot list page signs nothing twice.
+        return self._cached_url(image_id, size, exp)
+
+    def _url(self, image_id: uuid.UUID, size: str, exp: int) -> str:
         sig = _sign(self._keys[0], image_id, size, exp)
         return f"{self.prefix}/{image_id}/{size}?exp={exp}&sig={sig}"
 
@@ -90,10 +98,21 @@ class LinkSigner:
 def image_link(
     signer: LinkSigner, image_id: uuid.UUID, width: int, height: int, exp: int
 ) -> ImageLink:
-    """The links of one photo, all with the same expiry (pass ``signer.expiry()`` once
-    per response: one expiry, one cacheable set of URLs)."""
-    return ImageLink(
+    """A card's links (list rows), all with the same expiry (pass ``signer.expiry()`` once
+    per response: one expiry, one cacheable set of URLs). Built without validation: every
+    field is ours, and a list page builds twenty."""
+    return ImageLink.model_construct(
         id=image_id, url=signer.url(image_id, "original", exp),
-        hero_url=signer.url(image_id, "hero", exp), thumb_url=signer.url(image_id, "card", exp),
+        thumb_url=signer.url(image_id, "card", exp), width=width, height=height,
+    )
+
+
+def photo_link(
+    signer: LinkSigner, image_id: uuid.UUID, width: int, height: int, exp: int
+) -> PhotoLink:
+    """A recipe page's photo: the card's links plus the hero size."""
+    return PhotoLink.model_construct(
+        id=image_id, url=signer.url(image_id, "original", exp),
+        thumb_url=signer.url(image_id, "card", exp), hero_url=signer.url(image_id, "hero", exp),
         width=width, height=height,
     )

@@ -9,16 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ImageLink(BaseModel):
-    """One photo: ``url`` is the original (at most 2048 px), ``hero_url`` the recipe-page
-    size (~1200 px), ``thumb_url`` the card size (~400 px). The links expire
+    """One photo: ``url`` is the original (at most 2048 px), ``thumb_url`` the card size
+    (~400 px); width and height are the original's. The links expire
     (MEDIA_LINK_SECONDS, rounded up to the hour); fetch the recipe again for fresh ones."""
 
     id: uuid.UUID
     url: str
     thumb_url: str
-    hero_url: str
     width: int
     height: int
+
+
+class PhotoLink(ImageLink):
+    """A photo on the recipe page: also ``hero_url``, the page size (~1200 px)."""
+
+    hero_url: str
 
 
 class ImagePatch(BaseModel):
@@ -28,7 +33,7 @@ class ImagePatch(BaseModel):
     is_cover: bool | None = None
 
 
-class GalleryImageRead(ImageLink):
+class GalleryImageRead(PhotoLink):
     recipe_id: uuid.UUID
     position: int
     is_cover: bool
@@ -38,7 +43,7 @@ class GalleryImageRead(ImageLink):
     recipe_version: int
 
 
-class GalleryItem(ImageLink):
+class GalleryItem(PhotoLink):
     position: int
     is_cover: bool
 

@@ -26,7 +26,8 @@ PRIVATE = "media.bucket_private"
 
 def check_media_store(settings: Settings) -> list[CheckResult]:
     if settings.MEDIA_STORE != "s3":
-        return [passed(REACHABLE, "photos are stored in PostgreSQL (MEDIA_STORE=postgresql)")]
+        return [passed(REACHABLE, "photos are stored in PostgreSQL (MEDIA_STORE=postgresql)"),
+                passed(PRIVATE, "no bucket: photos are served only through signed links")]
     from app.media.s3_store import make_client
 
     bucket = settings.MEDIA_S3_BUCKET

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.core.sanitize import PlainText, fold_case, refuse_control_characters
-from app.media.schemas import ImageLink
+from app.media.schemas import ImageLink, PhotoLink
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
@@ -178,7 +178,7 @@ class RecipeRead(BaseModel):
     has_image: bool
     #: The photos in gallery order (the cover first only if it is first), with signed
     #: links that expire: fetch the recipe again for fresh ones.
-    images: list[ImageLink] = Field(default_factory=list)
+    images: list[PhotoLink] = Field(default_factory=list)
     version: int
     created_at: datetime
     updated_at: datetime

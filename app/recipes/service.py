@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.media.links import LinkSigner, image_link
+from app.media.links import LinkSigner, image_link, photo_link
 from app.recipes import listing, repository
 from app.recipes.exceptions import RecipeChanged, RecipeNotFound, RelevanceNeedsQuery
 from app.recipes.models import Recipe, RecipeIngredient, RecipeStep, RecipeTag
@@ -137,7 +137,7 @@ def detail_to_read(
         ],
         steps=[StepOut(text=text) for text in recipe.step_texts],
         has_image=recipe.image_sha256 is not None, version=recipe.version,
-        images=[image_link(links, image_id, width, height, exp)
+        images=[photo_link(links, image_id, width, height, exp)
                 for image_id, width, height in recipe.image_rows],
         created_at=recipe.created_at, updated_at=recipe.updated_at,
     )
