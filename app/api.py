@@ -20,7 +20,10 @@ from app.health.router import router as health_router
 from app.imports.router import router as imports_router
 from app.mealplans.feed_router import router as calendar_router
 from app.mealplans.router import router as mealplans_router
-from app.recipes.images_router import router as recipe_images_router
+from app.media.gallery_router import router as recipe_photos_router
+from app.media.public_router import MEDIA_ROUTE
+from app.media.public_router import router as media_router
+from app.media.router import router as recipe_images_router
 from app.recipes.router import router as recipes_router
 from app.shopping.router import router as shopping_router
 from app.users.router import router as users_router
@@ -40,6 +43,9 @@ PUBLIC_PATHS = frozenset({
     # A route template, as the route-walk test compares: the secret token is the
     # credential (app/mealplans/feed.py). Nothing else under /calendar exists.
     f"{CALENDAR_FEED_PREFIX}/{{token}}.ics",
+    # A route template, compared with route templates (tests/auth): it opens this one
+    # GET/HEAD route, whose signed link is the permission, and nothing else.
+    f"{API_PREFIX}{MEDIA_ROUTE}",
 })
 
 
@@ -57,12 +63,11 @@ def include_routers(app: FastAPI) -> None:
     # seven routers and was a fifth of the CPU of a trivial request: bench/README.md); no
     # two routers share a path, so the order changes nothing else. Public ones only if in
     # PUBLIC_PATHS.
-    for router in (recipes_router, collections_router, recipe_images_router, mealplans_router,
-                   shopping_router,
-                   users_router,
-                   auth_protected, imports_router):
+    for router in (recipes_router, collections_router, recipe_images_router, recipe_photos_router,
+                   mealplans_router, shopping_router, users_router, auth_protected,
+                   imports_router):
         app.include_router(router, **protected)
-    for router in (auth_public, webhooks_router, calendar_router):
+    for router in (media_router, auth_public, webhooks_router, calendar_router):
         app.include_router(router, **public)
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -196,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="delete expired Idempotency-Key records, in batches")
     purge.add_argument("--batch", type=int, default=1000, help="rows per transaction")
     purge.set_defaults(func=cmd_purge_idempotency_keys)
+    from app.media.commands import register as register_media
+
+    register_media(sub)
     return parser
 
 

@@ -45,13 +45,16 @@ from app.core.startup import StartupValidationError, run_startup_validation, val
 from app.core.tokens import KeyRing
 from app.db.engine import make_engine
 from app.db.session import UnitOfWorkRoute, make_session_factory
+from app.media.store import configure as configure_media_store
 
 logger = logging.getLogger("homechef.app")
 
 AUTH_TOKEN_PATH = f"{API_PREFIX}/auth/token"
 WEBHOOK_PATH = f"{API_PREFIX}/webhooks/clerk"
-#: The image upload enforces MAX_UPLOAD_BYTES itself (app/core/upload.py).
-IMAGE_UPLOAD_PATTERN = re.compile(rf"{re.escape(API_PREFIX)}/recipes/[^/]+/image/?")
+#: The image uploads (PUT .../image, POST .../images) enforce MAX_UPLOAD_BYTES themselves
+#: (app/core/upload.py).
+IMAGE_UPLOAD_PATTERN = re.compile(rf"{re.escape(API_PREFIX)}/recipes/[^/]+/images?/?")
+MEDIA_PREFIX = f"{API_PREFIX}/media"
 #: A pasted page may be as large as a fetched one (JSON escaping can double it).
 HTML_IMPORT_PATTERN = re.compile(rf"{re.escape(API_PREFIX)}/recipe-imports/html/?")
 
@@ -60,7 +63,8 @@ def _secret_values(settings: Settings) -> list[str | None]:
     """Every configured secret, so the log redaction can mask them literally."""
     values: list[str | None] = list(settings.all_secret_keys())
     for secret in (settings.CLERK_SECRET_KEY, settings.CLERK_WEBHOOK_SECRET,
-                   settings.METRICS_TOKEN):
+                   settings.METRICS_TOKEN, settings.MEDIA_S3_ACCESS_KEY_ID,
+                   settings.MEDIA_S3_SECRET_ACCESS_KEY):
         values.append(secret.get_secret_value() if secret else None)
     values.append(settings.database_url.password)
     values.append(settings.database_listen_url.password)
@@ -93,6 +97,7 @@ def create_app(
                           secrets=_secret_values(settings))
         run_startup_validation(settings)
         app.state.key_ring = KeyRing(settings)
+        configure_media_store(settings)
         app.state.engine = engine or make_engine(settings)
         app.state.session_factory = make_session_factory(app.state.engine)
         if settings.PROMETHEUS_MULTIPROC_DIR:
@@ -185,6 +190,7 @@ def _make_rate_limiter(
     policy = RateLimitPolicy.from_settings(
         settings, api_prefix=API_PREFIX, auth_path=AUTH_TOKEN_PATH, webhook_path=WEBHOOK_PATH,
         feed_prefix=CALENDAR_FEED_PREFIX,
+        media_prefix=MEDIA_PREFIX,
     )
     return RateLimiter(settings, policy, trusted_proxies)
 

@@ -2,7 +2,7 @@
 
 In one process, no server: CPU and wall time per image for an ordinary photo-sized JPEG,
 a progressive JPEG and a PNG, decoded in-thread (``process_image``: the reference, what
-the API did before) and in the CPU-limited worker process (``images_workers.run_limited``,
+the API did before) and in the CPU-limited worker process (``app.media.workers.run_limited``,
 what ``process_upload`` runs; CPU counted in this process, pickling and the pipe
 included, plus the decode's CPU in the worker); then the scan bomb, refused from its
 markers, next to what decoding it in full costs (the cap lifted, the reference path).
@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import contextlib
 
 from PIL import Image
-
-from app.recipes.images import process_image
-from app.recipes.images_structure import ImageTooComplex, inspect_structure
-from app.recipes.images_workers import run_limited
-from bench.common import machine_note, percentile, print_table, ratio
 from tests.recipes.images.bombs import scan_bomb
+
+from app.media.images import process_image
+from app.media.structure import ImageTooComplex, inspect_structure
+from app.media.workers import run_limited
+from bench.common import machine_note, percentile, print_table, ratio
 
 MAX_PIXELS = 40_000_000
 

@@ -105,6 +105,23 @@ class Settings(BaseSettings):
     MAX_IMAGE_PIXELS: int = Field(default=40_000_000, ge=10_000)
     IMAGE_MAX_SCANS: int = Field(default=100, ge=1, le=100_000)
     IMAGE_CPU_SECONDS: int = Field(default=10, ge=1, le=300)
+    # Signed image links live this long, rounded up to the hour (so 1-2 h by default).
+    # Links handed out before a recipe turns private work until then: keep it short.
+    MEDIA_LINK_SECONDS: int = Field(default=3600, ge=60, le=12 * 3600)
+    # Where photo bytes live: "postgresql" (default, in media_blobs) or "s3" (any
+    # S3-compatible object store: AWS S3, Cloudflare R2, MinIO). The bucket must be private.
+    MEDIA_STORE: Literal["postgresql", "s3"] = "postgresql"
+    MEDIA_S3_BUCKET: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    MEDIA_S3_ENDPOINT_URL: str | None = None  # unset: AWS S3 itself
+    MEDIA_S3_REGION: str = "us-east-1"
+    MEDIA_S3_ACCESS_KEY_ID: SecretStr | None = None
+    MEDIA_S3_SECRET_ACCESS_KEY: SecretStr | None = None
+    MEDIA_S3_PREFIX: str = Field(default="media/", pattern=r"^[A-Za-z0-9/_.-]{0,100}$")
+    # "stream": the API reads the object and sends it; "redirect": 307 to a presigned GET
+    # URL of MEDIA_S3_PRESIGN_SECONDS (the bytes skip the API's workers).
+    MEDIA_S3_DELIVERY: Literal["stream", "redirect"] = "stream"
+    MEDIA_S3_PRESIGN_SECONDS: int = Field(default=300, ge=10, le=3600)
+    MEDIA_S3_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0, le=60)
 
     # --- rate limiting --------------------------------------------------------------
     RATE_LIMIT_ENABLED: bool = True
@@ -116,6 +133,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_WRITE: str = "60/minute"
     RATE_LIMIT_READ: str = "600/minute"
     RATE_LIMIT_WEBHOOK: str = "600/minute"
+    # Signed image links (no token): per client IP; a gallery page loads dozens at once.
+    RATE_LIMIT_MEDIA: str = "1200/minute"
     # IPv6 clients share one bucket per network of this size (every host has a /64).
     RATE_LIMIT_IPV6_PREFIX: int = Field(default=64, ge=32, le=128)
     # The public calendar feed (GET /api/v1/calendar/{token}.ics): per client IP, and per
@@ -187,6 +206,10 @@ class Settings(BaseSettings):
         "OTEL_TRACES_EXPORTER",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "MEDIA_S3_BUCKET",
+        "MEDIA_S3_ENDPOINT_URL",
+        "MEDIA_S3_ACCESS_KEY_ID",
+        "MEDIA_S3_SECRET_ACCESS_KEY",
         mode="before",
     )
     @classmethod

@@ -9,6 +9,7 @@ auth          POST {api}/auth/token                        client IP            
 webhook       any method on {api}/webhooks/clerk           client IP            RATE_LIMIT_WEBHOOK
 feed          anything under {api}/calendar/               client IP            RATE_LIMIT_FEED
 feed_token    the same requests, also                      the path's token     RATE_LIMIT_FEED_URL
+media         any method on {api}/media/... (signed links)  client IP            RATE_LIMIT_MEDIA
 write         POST/PUT/PATCH/DELETE (and any other) {api}  user id, else IP     RATE_LIMIT_WRITE
 read          GET/HEAD {api}                               user id, else IP     RATE_LIMIT_READ
 ============  ===========================================  ===================  =================
@@ -61,7 +62,8 @@ from app.core.tokens import InvalidAccessToken, KeyRing, verify_access_token
 
 logger = logging.getLogger("homechef.ratelimit")
 
-Category = Literal["auth", "webhook", "write", "read", "feed", "feed_token", "import"]
+Category = Literal[
+    "auth", "webhook", "media", "write", "read", "feed", "feed_token", "import"]
 KeyKind = Literal["user", "ip", "token"]
 
 #: Seconds a storage failure keeps the storage out of use (see the module docstring).
@@ -87,15 +89,20 @@ class RateLimitPolicy:
     limits: dict[Category, RateLimitItem]
     #: Public feeds whose last path segment is a secret token ("" for none).
     feed_prefix: str = ""
+    #: Public signed image links: keyed by IP (a token, if sent, is not theirs to use)
+    #: and counted apart from reads, so a gallery does not eat the API read budget.
+    media_prefix: str | None = None
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, api_prefix: str, auth_path: str, webhook_path: str,
         feed_prefix: str = "",
+        media_prefix: str | None = None,
     ) -> RateLimitPolicy:
         raw: dict[Category, str] = {
             "auth": settings.RATE_LIMIT_AUTH,
             "webhook": settings.RATE_LIMIT_WEBHOOK,
+            "media": settings.RATE_LIMIT_MEDIA,
             "write": settings.RATE_LIMIT_WRITE,
             "read": settings.RATE_LIMIT_READ,
             "feed": settings.RATE_LIMIT_FEED,
@@ -111,7 +118,8 @@ class RateLimitPolicy:
                     f"RATE_LIMIT_{category.upper()}={text!r} is not a limit like '10/minute'."
                 ) from None
         return cls(api_prefix.rstrip("/"), auth_path.rstrip("/"), webhook_path.rstrip("/"),
-                   parsed, feed_prefix.rstrip("/"))
+                   parsed, feed_prefix.rstrip("/"),
+                   media_prefix.rstrip("/") if media_prefix else None)
 
     def category(self, method: str, path: str) -> Category | None:
         path = path.rstrip("/")
@@ -123,6 +131,8 @@ class RateLimitPolicy:
             return "webhook"
         if self.feed_prefix and path.startswith(self.feed_prefix + "/"):
             return "feed"
+        if self.media_prefix is not None and path.startswith(self.media_prefix + "/"):
+            return "media"
         if path == self.auth_path and method == "POST":
             return "auth"
         return "read" if method in _READ_METHODS else "write"

@@ -5,10 +5,10 @@ from app.collections.models import Collection, CollectionRecipe
 from app.db.base import Base
 from app.idempotency.models import IdempotencyKey
 from app.mealplans.models import CalendarFeedToken, MealPlan, MealPlanEntry
+from app.media.models import MediaBlob, MediaImage, MediaVariant
 from app.recipes.models import (
     Favorite,
     Recipe,
-    RecipeImage,
     RecipeIngredient,
     RecipeStep,
     RecipeTag,
@@ -26,8 +26,10 @@ __all__ = [
     "IdempotencyKey",
     "MealPlan",
     "MealPlanEntry",
+    "MediaBlob",
+    "MediaImage",
+    "MediaVariant",
     "Recipe",
-    "RecipeImage",
     "RecipeIngredient",
     "RecipeStep",
     "RecipeTag",

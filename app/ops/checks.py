@@ -38,6 +38,7 @@ from app.ops.file_checks import (
     check_env_file_permissions,
     check_env_file_untracked,
 )
+from app.ops.media_checks import check_media_store
 from app.ops.ratelimit_checks import check_rate_limit_reachable
 from app.ops.results import CheckResult, failed
 from app.ops.url_checks import (
@@ -125,6 +126,7 @@ def network_checks(settings: Settings, database_url: URL | None = None) -> list[
             settings, database_reachable=observation.reachable))
         + guarded("rate_limit.reachable", lambda: check_rate_limit_reachable(settings))
         + guarded("clerk.keys", lambda: check_clerk_keys(settings))
+        + guarded("media.store_reachable", lambda: check_media_store(settings))
     )
 
 

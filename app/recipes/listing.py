@@ -35,6 +35,7 @@ from sqlalchemy import (
     Row,
     Select,
     Text,
+    and_,
     bindparam,
     exists,
     func,
@@ -48,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from app.collections import list_parts
 from app.db.session import read_rows
+from app.media.models import MediaImage
 from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeTag
 from app.recipes.pagination import Position
 from app.recipes.search import (
@@ -259,8 +261,14 @@ _PAGE_ROW_COLLECTIONS = list_parts.collection_refs_column(_ME)
 #: also carry "tags" and "collections" (PG_EXTRA_FIELDS).
 SUMMARY_FIELDS = (
     "id", "owner_id", "title", "excerpt", "servings", "prep_minutes", "cook_minutes",
-    "total_minutes", "cuisine", "visibility", "has_image", "is_favorite", "created_at",
-    "updated_at", "sort_key",
+    "total_minutes", "cuisine", "visibility", "has_image", "cover_id", "cover_width",
+    "cover_height", "is_favorite", "created_at", "updated_at", "sort_key",
+)
+
+# The cover photo rides along on each page row (a LEFT JOIN probing the one-cover unique
+# index), so a card's signed thumbnail link costs no statement of its own.
+_WITH_COVER = Recipe.__table__.outerjoin(
+    MediaImage.__table__, and_(MediaImage.recipe_id == Recipe.id, MediaImage.is_cover)
 )
 PG_EXTRA_FIELDS = ("tags", "collections")
 
@@ -273,6 +281,8 @@ def _summary_columns(shape: Shape, sort_expr: ColumnElement[Any]) -> list[Any]:
         Recipe.servings, Recipe.prep_minutes, Recipe.cook_minutes, Recipe.total_minutes,
         Recipe.cuisine, Recipe.visibility,
         Recipe.image_sha256.is_not(None).label("has_image"),
+        MediaImage.id.label("cover_id"), MediaImage.width.label("cover_width"),
+        MediaImage.height.label("cover_height"),
         _is_favorite().label("is_favorite"),
         Recipe.created_at, Recipe.updated_at,
         sort_expr.label("sort_key"),
@@ -298,7 +308,8 @@ def page_statement(shape: Shape) -> Select[Any] | CompoundSelect[Any] | None:
     columns = _summary_columns(shape, sort_expr)
     order = _ordered(descending, sort_expr, Recipe.id)
     branches = [
-        select(*columns).where(*branch, *filters).order_by(*order).limit(shape.limit + 1)
+        select(*columns).select_from(_WITH_COVER).where(*branch, *filters)
+        .order_by(*order).limit(shape.limit + 1)
         for branch in _branches(shape)
     ]
     if not branches:

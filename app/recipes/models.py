@@ -9,7 +9,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     Numeric,
     String,
     Text,
@@ -54,7 +53,8 @@ class Recipe(UUIDPrimaryKey, Timestamps, Base):
     visibility: Mapped[str] = mapped_column(String(10), default="private")
     # Bumped on every change; the ETag is derived from it.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
-    # Set while an image exists: list views show "has image" without touching image bytes.
+    # The cover photo's hash while the recipe has photos (app/media): "has image" and the
+    # ETag without touching image rows.
     image_sha256: Mapped[str | None] = mapped_column(String(64))
     search_vector: Mapped[str | None] = mapped_column(SearchVector, deferred=True)
 
@@ -115,23 +115,4 @@ class Favorite(Base):
     recipe_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("recipes.id", ondelete="CASCADE"), primary_key=True
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class RecipeImage(Base):
-    """Image bytes live apart from recipes so that list queries never load them."""
-
-    __tablename__ = "recipe_images"
-
-    recipe_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("recipes.id", ondelete="CASCADE"), primary_key=True
-    )
-    content_type: Mapped[str] = mapped_column(String(32))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    byte_size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    thumb_content_type: Mapped[str] = mapped_column(String(32))
-    thumb_data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.recipes import owner_data_repository as repository
-from app.recipes.models import Favorite, Recipe, RecipeImage
+from app.recipes.models import Favorite, Recipe
 from app.recipes.scaling import format_quantity
 
 
 def erase_owner_data(session: Session, owner_id: uuid.UUID) -> None:
-    """Delete the owner's recipes (with their parts, images and favorites) and favorites."""
+    """Delete the owner's recipes (with their parts and favorites) and favorites. Photos
+    go first, with app/media's owner_data."""
     repository.delete_favorites_of(session, owner_id)
     repository.delete_recipes_of(session, owner_id)
 
@@ -26,15 +27,14 @@ def count_public_recipes(session: Session, owner_id: uuid.UUID) -> int:
 
 
 def export_owner_data(session: Session, owner_id: uuid.UUID) -> dict[str, Any]:
-    """The owner's recipes (with ingredients, steps, tags, image metadata) and favorites."""
-    images = {image.recipe_id: image for image in repository.image_metadata_of(session, owner_id)}
-    owned = repository.recipes_of(session, owner_id)
-    recipes = [_recipe(recipe, images.get(recipe.id)) for recipe in owned]
+    """The owner's recipes (with ingredients, steps, tags) and favorites; their photos are
+    under the export's "media" key (app/media/owner_data.py)."""
+    recipes = [_recipe(recipe) for recipe in repository.recipes_of(session, owner_id)]
     favorites = [_favorite(favorite) for favorite in repository.favorites_of(session, owner_id)]
     return {"recipes": recipes, "favorites": favorites}
 
 
-def _recipe(recipe: Recipe, image: RecipeImage | None) -> dict[str, Any]:
+def _recipe(recipe: Recipe) -> dict[str, Any]:
     return {
         "id": recipe.id,
         "title": recipe.title,
@@ -62,19 +62,6 @@ def _recipe(recipe: Recipe, image: RecipeImage | None) -> dict[str, Any]:
             for item in recipe.ingredients
         ],
         "steps": [{"position": step.position, "text": step.text} for step in recipe.steps],
-        "image": None if image is None else _image(image),
-    }
-
-
-def _image(image: RecipeImage) -> dict[str, Any]:
-    return {
-        "content_type": image.content_type,
-        "width": image.width,
-        "height": image.height,
-        "byte_size": image.byte_size,
-        "sha256": image.sha256,
-        "thumbnail_content_type": image.thumb_content_type,
-        "created_at": image.created_at,
     }
 
 

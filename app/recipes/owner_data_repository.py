@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.recipes.models import Favorite, Recipe, RecipeImage
+from app.recipes.models import Favorite, Recipe
 
 
 def delete_favorites_of(session: Session, user_id: uuid.UUID) -> None:
@@ -35,16 +35,6 @@ def recipes_of(session: Session, owner_id: uuid.UUID) -> Sequence[Recipe]:
             selectinload(Recipe.tags), selectinload(Recipe.ingredients), selectinload(Recipe.steps)
         )
         .order_by(Recipe.created_at, Recipe.id)
-    )
-    return session.scalars(statement).all()
-
-
-def image_metadata_of(session: Session, owner_id: uuid.UUID) -> Sequence[RecipeImage]:
-    # The byte columns are deferred on the model: only metadata is read here.
-    statement = (
-        select(RecipeImage)
-        .join(Recipe, Recipe.id == RecipeImage.recipe_id)
-        .where(Recipe.owner_id == owner_id)
     )
     return session.scalars(statement).all()
 

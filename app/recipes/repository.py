@@ -30,11 +30,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.collections import list_parts
 from app.db.session import read_rows
+from app.media.models import MediaImage
 from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeStep, RecipeTag
 
 _Child = TypeVar("_Child", RecipeTag, RecipeIngredient, RecipeStep)
@@ -200,6 +201,9 @@ _INGREDIENTS_JSON = _json_children(
     RecipeIngredient.name, RecipeIngredient.note, recipe_id=RecipeIngredient.recipe_id)
 _STEPS_JSON = _json_children(RecipeStep.position, RecipeStep.text,
                              recipe_id=RecipeStep.recipe_id)
+# The photos' ids and sizes (for signed links), never their bytes.
+_IMAGES_JSON = _json_children(MediaImage.position, MediaImage.id, MediaImage.width,
+                              MediaImage.height, recipe_id=MediaImage.recipe_id)
 
 
 # Built once (bound parameters): constructing this select and its cache key per request
@@ -240,6 +244,8 @@ class RecipeDetail:
     #: (quantity, unit, name, note), in position order
     ingredient_rows: list[tuple[Decimal | None, str | None, str, str | None]]
     step_texts: list[str]
+    #: (image id, width, height), in gallery order
+    image_rows: list[tuple[uuid.UUID, int, int]]
     #: The reader's hand-picked collections holding the recipe: (id, name).
     collections: Sequence[tuple[uuid.UUID, str]] = ()
 
@@ -254,7 +260,7 @@ _DETAIL_COLUMNS = [
 # Core columns (typed, so UUIDs and UTC timestamps come back as the ORM gives them), no
 # entity; built once with bound parameters.
 _DETAIL_ROW = (
-    select(*_DETAIL_COLUMNS, _TAGS_JSON, _INGREDIENTS_JSON, _STEPS_JSON,
+    select(*_DETAIL_COLUMNS, _TAGS_JSON, _INGREDIENTS_JSON, _STEPS_JSON, _IMAGES_JSON,
            list_parts.collection_refs_column(bindparam("user_id", type_=Recipe.owner_id.type)))
     .where(Recipe.id == bindparam("recipe_id"),
            or_(Recipe.owner_id == bindparam("user_id"), Recipe.visibility == "public"))
@@ -272,7 +278,7 @@ def read_detail(
     row = read_rows(session, _DETAIL_ROW, {"recipe_id": recipe_id, "user_id": user_id}).first()
     if row is None:
         return None
-    *scalars, tags, ingredients, steps, collections = row
+    *scalars, tags, ingredients, steps, images, collections = row
     return RecipeDetail(
         *scalars,
         tag_names=sorted(tags or []),
@@ -280,6 +286,8 @@ def read_detail(
             (None if quantity is None else Decimal(quantity), unit, name, note)
             for _position, quantity, unit, name, note in sorted(ingredients or [])],
         step_texts=[text for _position, text in sorted(steps or [])],
+        image_rows=[(uuid.UUID(image_id), width, height)
+                    for _position, image_id, width, height in sorted(images or [])],
         collections=[(uuid.UUID(ref_id), name) for ref_id, name in collections or []],
     )
 
@@ -293,13 +301,26 @@ def detail_with_collections(
 
 
 def detail_of(recipe: Recipe) -> RecipeDetail:
-    """The same read model, from a loaded ``Recipe`` (after a write, or on SQLite)."""
+    """The same read model, from a loaded ``Recipe`` (after a write, or on SQLite): one
+    more statement for the photos."""
+    session = object_session(recipe)
+    images = [] if session is None else image_rows(session, recipe.id)
     return RecipeDetail(
         *(getattr(recipe, column.key) for column in _DETAIL_COLUMNS),
         tag_names=sorted(t.tag for t in recipe.tags),
         ingredient_rows=[(i.quantity, i.unit, i.name, i.note) for i in recipe.ingredients],
         step_texts=[s.text for s in recipe.steps],
+        image_rows=images,
     )
+
+
+def image_rows(session: Session, recipe_id: uuid.UUID) -> list[tuple[uuid.UUID, int, int]]:
+    statement = (
+        select(MediaImage.id, MediaImage.width, MediaImage.height)
+        .where(MediaImage.recipe_id == recipe_id)
+        .order_by(MediaImage.position, MediaImage.id)
+    )
+    return [(image_id, width, height) for image_id, width, height in session.execute(statement)]
 
 
 # --- writes --------------------------------------------------------------------------

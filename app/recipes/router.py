@@ -14,6 +14,7 @@ from app.auth.dependencies import CurrentPrincipal
 from app.core.errors import problem_responses
 from app.db.session import SessionDep, UnitOfWorkRoute
 from app.idempotency.dependencies import IDEMPOTENCY_PROBLEMS, Idempotent
+from app.media.dependencies import MediaLinks
 from app.recipes import service
 from app.recipes.dependencies import OwnedRecipe, RecipeId, VisibleRecipe
 from app.recipes.schemas import (
@@ -73,22 +74,23 @@ def _location(request: Request, recipe_id: object) -> str:
 )
 def create_recipe(
     body: RecipeCreate, user: CurrentPrincipal, session: SessionDep, request: Request,
-    response: Response,
+    response: Response, links: MediaLinks,
 ) -> RecipeRead:
     recipe = service.create_recipe(session, user, body)
     response.headers["Location"] = _location(request, recipe.id)
     response.headers["ETag"] = service.recipe_etag(recipe)
-    return service.to_read(recipe)
+    return service.to_read(recipe, links)
 
 
 @router.get("/recipes", response_model=RecipePage, responses=problem_responses(400))
 def list_recipes(
-    params: ListParams, user: CurrentPrincipal, session: SessionDep, request: Request
+    params: ListParams, user: CurrentPrincipal, session: SessionDep, request: Request,
+    links: MediaLinks,
 ) -> Response:
     """The caller's recipes (scope=public/all for other people's public ones): filters,
     collections, search, sort, keyset pages."""
     secret: str = request.app.state.key_ring.current_key
-    return _json(service.list_recipes(session, user, params, secret))
+    return _json(service.list_recipes(session, user, params, secret, links))
 
 
 @router.get(
@@ -98,14 +100,15 @@ def list_recipes(
 )
 def get_recipe(
     recipe_id: RecipeId, user: CurrentPrincipal, session: SessionDep,
-    servings: Servings = None, if_none_match: IfNoneMatch = None,
+    links: MediaLinks, servings: Servings = None, if_none_match: IfNoneMatch = None,
 ) -> Response:
     recipe = service.get_recipe_detail(session, user, recipe_id)
-    etag = service.recipe_etag(recipe, servings)
+    exp = links.expiry()
+    etag = service.recipe_etag(recipe, servings, exp)
     headers = {"ETag": etag, "Cache-Control": _PRIVATE_REVALIDATE, "Vary": "Authorization"}
     if if_none_match is not None and service.etag_matches(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return _json(service.detail_to_read(recipe, servings), headers)
+    return _json(service.detail_to_read(recipe, links, servings, exp), headers)
 
 
 @router.patch(
@@ -115,12 +118,12 @@ def get_recipe(
 )
 def update_recipe(
     recipe: OwnedRecipe, body: RecipeUpdate, user: CurrentPrincipal, session: SessionDep,
-    response: Response, if_match: IfMatch = None,
+    response: Response, links: MediaLinks, if_match: IfMatch = None,
 ) -> RecipeRead:
     """A partial update; a list that is given replaces the old one whole. Owner only."""
     updated = service.update_recipe(session, user, recipe, body, if_match)
     response.headers["ETag"] = service.recipe_etag(updated)
-    return service.to_read_for(session, user, updated)
+    return service.to_read_for(session, user, updated, links)
 
 
 @router.delete(

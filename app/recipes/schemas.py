@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from app.core.sanitize import PlainText, fold_case, refuse_control_characters
+from app.media.schemas import ImageLink, PhotoLink
 from app.recipes.fractions import quantity_before_validation
 
 MAX_TITLE = 200
@@ -193,6 +194,9 @@ class RecipeRead(BaseModel):
     has_image: bool
     #: The caller's hand-picked collections holding this recipe (smart ones are filters).
     collections: list[CollectionRef] = Field(default_factory=list)
+    #: The photos in gallery order (the cover first only if it is first), with signed
+    #: links that expire: fetch the recipe again for fresh ones.
+    images: list[PhotoLink] = Field(default_factory=list)
     version: int
     created_at: datetime
     updated_at: datetime
@@ -212,8 +216,8 @@ class RecipeSummary(BaseModel):
     visibility: Visibility
     tags: list[str]
     has_image: bool
-    #: The thumbnail's URL; null until the recipe has an image (filled in by the media work).
-    image: str | None = None
+    #: The cover photo with signed links (thumb_url: the card size), or null.
+    image: ImageLink | None = None
     is_favorite: bool
     #: The caller's hand-picked collections holding this recipe.
     collections: list[CollectionRef] = Field(default_factory=list)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.errors import AppError
+from app.media.links import LinkSigner, image_link, photo_link
 from app.recipes import list_counts, list_filters, listing, repository
 from app.recipes.exceptions import (
     MalformedIfMatch,
@@ -66,11 +67,29 @@ SORT_KEY_TYPES: dict[str, type] = {
 # --- ETags and preconditions ----------------------------------------------------------
 
 
-def recipe_etag(recipe: Recipe | RecipeDetail, servings: int | None = None) -> str:
+def recipe_etag(
+    recipe: Recipe | RecipeDetail, servings: int | None = None, links_exp: int | None = None
+) -> str:
     """A strong ETag of one representation: the recipe's version (and image), plus the
-    servings it was scaled to, since a scaled recipe is a different representation."""
+    servings it was scaled to, since a scaled recipe is a different representation.
+
+    With photos, a GET's body carries signed links that expire: ``links_exp`` is then
+    appended (``"<hash>-<exp>"``), so a 304 never revives a body whose links are dead.
+    If-Match ignores that suffix (``_same_version``): the version is what a write checks.
+    """
     basis = f"{recipe.id}:{recipe.version}:{recipe.image_sha256 or ''}:{servings or ''}"
-    return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+    tag = hashlib.sha256(basis.encode()).hexdigest()[:32]
+    if links_exp is not None and recipe.image_sha256 is not None:
+        tag = f"{tag}-{links_exp}"
+    return f'"{tag}"'
+
+
+def _same_version(if_match: str, etag: str) -> bool:
+    if etag_matches(if_match, etag):
+        return True
+    # A GET's ETag with its links' expiry: the same version of the recipe.
+    candidates = (part.strip().removeprefix("W/") for part in if_match.split(","))
+    return any(c.startswith('"') and c.rsplit("-", 1)[0] + '"' == etag for c in candidates)
 
 
 def etag_matches(header: str, etag: str) -> bool:
@@ -86,7 +105,7 @@ def etag_matches(header: str, etag: str) -> bool:
 
 
 #: One ETag of ours (recipe_etag), optionally weakened by a proxy; a list of them, or *.
-_OUR_ETAG = r'\s*(?:W/)?"[0-9a-f]{32}"\s*'
+_OUR_ETAG = r'\s*(?:W/)?"[0-9a-f]{32}(?:-[0-9]{1,12})?"\s*'
 _IF_MATCH = re.compile(rf"\s*\*\s*|{_OUR_ETAG}(?:,{_OUR_ETAG})*")
 
 
@@ -97,7 +116,7 @@ def _expected_version(recipe: Recipe, if_match: str | None) -> int | None:
     # client's mistake to be told about, not a 412 "the recipe has changed".
     if not _IF_MATCH.fullmatch(if_match):
         raise MalformedIfMatch()
-    if not etag_matches(if_match, recipe_etag(recipe)):
+    if not _same_version(if_match, recipe_etag(recipe)):
         raise RecipeChanged()
     return recipe.version
 
@@ -105,13 +124,17 @@ def _expected_version(recipe: Recipe, if_match: str | None) -> int | None:
 # --- single recipes ---------------------------------------------------------------------
 
 
-def to_read(recipe: Recipe, servings: int | None = None) -> RecipeRead:
+def to_read(recipe: Recipe, links: LinkSigner, servings: int | None = None) -> RecipeRead:
     """The full representation; quantities scaled when ``servings`` differs."""
-    return detail_to_read(repository.detail_of(recipe), servings)
+    return detail_to_read(repository.detail_of(recipe), links, servings)
 
 
-def detail_to_read(recipe: RecipeDetail, servings: int | None = None) -> RecipeRead:
+def detail_to_read(
+    recipe: RecipeDetail, links: LinkSigner, servings: int | None = None,
+    links_exp: int | None = None,
+) -> RecipeRead:
     scaled = servings is not None and servings != recipe.servings
+    exp = links_exp or links.expiry()
     return RecipeRead(
         id=recipe.id, owner_id=recipe.owner_id, title=recipe.title,
         description=recipe.description,
@@ -132,13 +155,17 @@ def detail_to_read(recipe: RecipeDetail, servings: int | None = None) -> RecipeR
         has_image=recipe.image_sha256 is not None,
         collections=[CollectionRef(id=ref_id, name=name) for ref_id, name in recipe.collections],
         version=recipe.version,
+        images=[photo_link(links, image_id, width, height, exp)
+                for image_id, width, height in recipe.image_rows],
         created_at=recipe.created_at, updated_at=recipe.updated_at,
     )
 
 
-def to_read_for(session: Session, user: Principal, recipe: Recipe) -> RecipeRead:
+def to_read_for(
+    session: Session, user: Principal, recipe: Recipe, links: LinkSigner
+) -> RecipeRead:
     """``to_read`` after a write, with the caller's collections of the recipe."""
-    return detail_to_read(repository.detail_with_collections(session, recipe, user.id))
+    return detail_to_read(repository.detail_with_collections(session, recipe, user.id), links)
 
 
 def get_recipe_detail(session: Session, user: Principal, recipe_id: uuid.UUID) -> RecipeDetail:
@@ -268,7 +295,7 @@ def delete_recipe(session: Session, recipe: Recipe, if_match: str | None) -> Non
 
 
 def list_recipes(
-    session: Session, user: Principal, params: RecipeListParams, secret: str
+    session: Session, user: Principal, params: RecipeListParams, secret: str, links: LinkSigner
 ) -> RecipePage:
     key = cursor_key(secret)
     query, fingerprint, params = list_filters.plan(session, user, params, key, SORT_KEY_TYPES)
@@ -277,10 +304,12 @@ def list_recipes(
     tags = listing.page_tags(session, query, rows)
     collections = listing.page_collections(session, query, rows)
     next_cursor = None
+    exp = links.expiry()  # one expiry for the page: every link on it is cacheable
     if more and rows:
         next_cursor = encode_cursor(key, fingerprint, Position(rows[-1].sort_key, rows[-1].id))
     return RecipePage(
-        items=[_summary(row, tags.get(row.id, []), collections.get(row.id, [])) for row in rows],
+        items=[_summary(row, tags.get(row.id, []), collections.get(row.id, []), links, exp)
+               for row in rows],
         next_cursor=next_cursor,
         total=listing.count(session, query) if params.include_total else None,
     )
@@ -323,18 +352,22 @@ def _excerpt(text: str | None) -> str | None:
     return text[: listing.EXCERPT_CHARS].rstrip() + "…"
 
 
-def _summary(row: Any, tags: list[str], collections: list[Any]) -> RecipeSummary:
+def _summary(
+    row: Any, tags: list[str], collections: list[Any], links: LinkSigner, exp: int
+) -> RecipeSummary:
     # By position, in listing.SUMMARY_FIELDS order: a Row's attribute lookups were two
     # thirds of the cost of a page's summaries (~140 -> ~60 µs per 20 rows).
     (recipe_id, owner_id, title, excerpt, servings, prep_minutes, cook_minutes,
-     total_minutes, cuisine, visibility, has_image, is_favorite, created_at, updated_at,
-     *_sort_key_tags_and_collections) = row
+     total_minutes, cuisine, visibility, has_image, cover_id, cover_width, cover_height,
+     is_favorite, created_at, updated_at, *_sort_key_tags_and_collections) = row
     return RecipeSummary(
         id=recipe_id, owner_id=owner_id, title=title, description_excerpt=_excerpt(excerpt),
         servings=servings, prep_minutes=prep_minutes, cook_minutes=cook_minutes,
         total_minutes=total_minutes, cuisine=cuisine, visibility=visibility,
         tags=tags, has_image=bool(has_image), is_favorite=bool(is_favorite),
         collections=[CollectionRef(id=ref_id, name=name) for ref_id, name in collections],
+        image=None if cover_id is None else image_link(
+            links, cover_id, cover_width, cover_height, exp),
         created_at=created_at, updated_at=updated_at,
     )
 

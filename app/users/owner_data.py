@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from app.collections import owner_data as collections_data
 from app.idempotency import owner_data as idempotency_data
 from app.mealplans import owner_data as mealplans_data
+from app.media import owner_data as media_data
 from app.recipes import owner_data as recipes_data
 from app.shopping import owner_data as shopping_data
 
 #: Recipes last: the other domains' rows point at recipes, not the other way round.
 DOMAINS: tuple[ModuleType, ...] = (
-    idempotency_data, collections_data, mealplans_data, shopping_data, recipes_data)
+    idempotency_data, collections_data, mealplans_data, shopping_data, media_data, recipes_data)
 
 
 def erase_owner_data(session: Session, owner_id: uuid.UUID) -> None:

@@ -10,6 +10,7 @@ from app.collections.schemas import ExportedCollection
 from app.core.sanitize import PlainText
 from app.idempotency.schemas import ExportedIdempotencyKey
 from app.mealplans.schemas import ExportedCalendarFeed, ExportedMealPlan
+from app.media.schemas import ExportedMedia
 from app.shopping.schemas import ExportedShoppingList
 
 MeasurementSystem = Literal["metric", "us"]
@@ -108,16 +109,6 @@ class ExportedStep(BaseModel):
     text: str
 
 
-class ExportedImage(BaseModel):
-    content_type: str
-    width: int
-    height: int
-    byte_size: int
-    sha256: str
-    thumbnail_content_type: str
-    created_at: datetime
-
-
 class ExportedRecipe(BaseModel):
     id: uuid.UUID
     title: str
@@ -134,7 +125,6 @@ class ExportedRecipe(BaseModel):
     tags: list[str]
     ingredients: list[ExportedIngredient]
     steps: list[ExportedStep]
-    image: ExportedImage | None
 
 
 class ExportedFavorite(BaseModel):
@@ -154,3 +144,4 @@ class UserExport(BaseModel):
     meal_plans: list[ExportedMealPlan] = Field(default_factory=list)
     calendar_feed: ExportedCalendarFeed | None = None
     shopping_lists: list[ExportedShoppingList]
+    media: ExportedMedia

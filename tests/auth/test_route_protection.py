@@ -126,7 +126,7 @@ def test_the_walk_catches_a_route_left_unprotected(client: TestClient) -> None:
 def test_public_paths_are_exactly_the_documented_few() -> None:
     assert {
         "/health", "/ready", "/metrics", "/api/v1/auth/token", "/api/v1/webhooks/clerk",
-        "/api/v1/calendar/{token}.ics",
+        "/api/v1/calendar/{token}.ics", "/api/v1/media/{image_id}/{size}",
     } == PUBLIC_PATHS
 
 
@@ -144,6 +144,29 @@ def test_the_public_calendar_template_opens_nothing_else(client: TestClient) -> 
     # Near misses of the template are not routes at all.
     for path in ("/api/v1/calendar/x.ics/extra", "/api/v1/calendar/x", "/api/v1/calendar/"):
         assert client.get(path).status_code == 404
+
+
+def test_the_media_template_opens_one_read_only_route_and_nothing_else(
+    client: TestClient,
+) -> None:
+    """PUBLIC_PATHS is compared with route templates, never with request paths: the
+    media template exempts exactly the GET/HEAD signed-link route from the walk."""
+    app: FastAPI = client.app  # type: ignore[assignment]
+    template = "/api/v1/media/{image_id}/{size}"
+    routes = [ctx for ctx in iter_route_contexts(app.routes)
+              if isinstance(ctx.original_route, APIRoute) and ctx.path == template]
+    assert {m for ctx in routes for m in ctx.methods or ()} == {"GET", "HEAD"}
+    # Every other route that shares its prefix, or a path that fills the template in,
+    # still needs a token or does not exist.
+    for ctx in iter_route_contexts(app.routes):
+        if ctx.path.startswith("/api/v1/media") and ctx.path != template:
+            raise AssertionError(f"unexpected public-looking route {ctx.path}")
+    filled = f"/api/v1/media/{uuid.uuid4()}/original"
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        assert client.request(method, filled).status_code == 405
+    # Without a valid signature the route gives nothing away.
+    assert client.get(filled).status_code == 404
+    assert client.get(f"/api/v1/recipes/{uuid.uuid4()}/image").status_code == 401
 
 
 def test_openapi_declares_http_bearer_on_every_protected_operation(client: TestClient) -> None:

@@ -121,3 +121,25 @@ def test_detail_statement_count_does_not_grow_with_the_recipe(
     # The recipe with its tags, ingredients and steps (aggregated beside the row on
     # PostgreSQL).
     assert counts == {1}
+
+
+def test_cover_links_and_galleries_cost_no_statement(
+    client, engine: Engine, db: Session, alice, bob, as_alice
+) -> None:
+    """Every card's signed thumbnail rides on the page row, every photo of a recipe on
+    the detail row: photos add no statement to a list or a GET."""
+    from tests.media.factories import add_photo
+
+    mine = make_recipes(db, alice, 12, title="Tomato soup")
+    theirs = make_recipes(db, bob, 12, visibility="public", title="Tomato soup")
+    for i, recipe in enumerate(mine + theirs):
+        for j in range(1 + i % 3):
+            add_photo(db, recipe, f"{i}-{j}".encode())
+
+    for params in LIST_QUERIES[:3]:
+        assert statements_for(client, engine, RECIPES, as_alice, limit=50, **params) == 1
+    page = client.get(RECIPES, params={"limit": 50}, headers=as_alice).json()["items"]
+    assert len(page) == 24 and all(item["image"]["thumb_url"] for item in page)
+    assert statements_for(client, engine, recipe_url(mine[2].id), as_alice) == 1
+    detail = client.get(recipe_url(mine[2].id), headers=as_alice).json()
+    assert len(detail["images"]) == 3

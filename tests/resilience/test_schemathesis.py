@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.main import create_app
-from app.recipes import images_service
-from app.recipes.images import process_image
+from app.media import service as images_service
+from app.media.images import process_image
 from app.recipes.models import Recipe
 from app.users.models import User
 from tests.conftest import make_test_settings
@@ -141,7 +141,7 @@ def _seed(db: Session, app_settings: Settings) -> User:
     make_recipe(db, cook, id=MY_RECIPE, tags=["soup"], ingredients=["tomato"], steps=["Cook."])
     make_recipe(db, other, id=THEIR_PUBLIC_RECIPE, visibility="public", steps=["Bake."])
     processed = process_image(io.BytesIO(_jpeg()), max_pixels=app_settings.MAX_IMAGE_PIXELS)
-    images_service.store_image(db, MY_RECIPE, cook.id, processed)
+    images_service.replace_cover(db, MY_RECIPE, cook.id, processed)
     db.commit()
     return cook
 

@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from app.collections.models import Collection, CollectionRecipe
 from app.mealplans.models import CalendarFeedToken, MealPlan, MealPlanEntry
-from app.recipes.models import Favorite, Recipe, RecipeImage
+from app.media.models import MediaImage
+from app.recipes.models import Favorite, Recipe
 from app.shopping.models import ShoppingList, ShoppingListItem
 from app.users.models import User
 from tests.idempotency.factories import make_idempotency_key
 from tests.mealplans.factories import entry, make_feed_token, make_plan
+from tests.media.factories import add_photo
 from tests.recipes.factories import make_recipe
 from tests.shopping.factories import make_shopping_list
 
@@ -30,27 +32,15 @@ class Household:
     plan: MealPlan
     #: Only the hash of a token (CalendarFeedToken).
     feed: CalendarFeedToken
+    photo: MediaImage
     #: Ids of the person's other rows (shopping lists and items), owned through parents.
     other_ids: set[uuid.UUID] = field(default_factory=set)
 
 
-def add_image(db: Session, recipe: Recipe, payload: bytes = b"\x89PNG fake bytes") -> RecipeImage:
-    digest = hashlib.sha256(payload).hexdigest()
-    image = RecipeImage(
-        recipe_id=recipe.id,
-        content_type="image/webp",
-        width=640,
-        height=480,
-        byte_size=len(payload),
-        sha256=digest,
-        data=payload,
-        thumb_content_type="image/webp",
-        thumb_data=payload[:4],
-    )
-    recipe.image_sha256 = digest
-    db.add(image)
-    db.commit()
-    return image
+def photo_bytes(user: User) -> bytes:
+    """Each person's own bytes: photos are content-addressed, and identical bytes would
+    be one shared blob that outlives one owner's erasure (by design)."""
+    return b"\x89PNG fake bytes of " + user.clerk_user_id.encode()
 
 
 def furnish(db: Session, user: User) -> Household:
@@ -73,7 +63,7 @@ def furnish(db: Session, user: User) -> Household:
         ingredients=["lettuce"],
         steps=["Toss"],
     )
-    add_image(db, private)
+    photo = add_photo(db, private, photo_bytes(user))
     # A create retried with an Idempotency-Key leaves an IdempotencyKey row (the key and
     # the stored response), which erasure must delete and export must list.
     make_idempotency_key(db, user, f"retry-of-{user.clerk_user_id}",
@@ -98,7 +88,7 @@ def furnish(db: Session, user: User) -> Household:
     shopping_list = make_shopping_list(db, user, private)
     other_ids = {shopping_list.id, *(item.id for item in shopping_list_items(db, shopping_list))}
     return Household(private=private, public=public, book=book, smart=smart, plan=plan,
-                     feed=feed, other_ids=other_ids)
+                     feed=feed, other_ids=other_ids, photo=photo)
 
 
 def collect(db: Session, collection: Collection, recipe: Recipe) -> None:
@@ -107,8 +97,8 @@ def collect(db: Session, collection: Collection, recipe: Recipe) -> None:
 
 
 #: Named so the schema check sees every per-person table furnished here.
-FURNISHED_MODELS = (Recipe, RecipeImage, Favorite, Collection, CollectionRecipe, MealPlan,
-                    MealPlanEntry, CalendarFeedToken)
+FURNISHED_MODELS = (Recipe, Favorite, MediaImage, Collection, CollectionRecipe, MealPlan,
+                    MealPlanEntry, CalendarFeedToken, ShoppingList, ShoppingListItem)
 
 
 def shopping_list_items(db: Session, shopping_list: ShoppingList) -> list[ShoppingListItem]:

@@ -16,7 +16,7 @@ from app.db.models import Base
 from app.users import service as users_service
 from app.users.models import User
 from tests.factories import auth_headers, make_user
-from tests.users.factories import collect, favorite, furnish
+from tests.users.factories import collect, favorite, furnish, photo_bytes
 
 ME = "/api/v1/users/me"
 
@@ -29,8 +29,21 @@ def every_row(engine: Engine) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield table.name, dict(row)
 
 
-def references(row: dict[str, Any], ids: set[uuid.UUID]) -> bool:
-    return any(isinstance(value, uuid.UUID) and value in ids for value in row.values())
+def references(
+    row: dict[str, Any], ids: set[uuid.UUID], keys: frozenset[str] = frozenset()
+) -> bool:
+    """Whether the row names one of ``ids`` (or, for content-addressed blobs, ``keys``)."""
+    return any(
+        (isinstance(value, uuid.UUID) and value in ids)
+        or (isinstance(value, str) and value in keys)
+        for value in row.values()
+    )
+
+
+def blob_keys(engine: Engine, image_id: uuid.UUID) -> frozenset[str]:
+    with engine.connect() as conn:
+        return frozenset(conn.scalars(
+            text("SELECT sha256 FROM media_variants WHERE image_id = :i"), {"i": image_id}))
 
 
 def test_erasure_removes_every_row_owned_by_the_user(
@@ -57,10 +70,12 @@ def test_erasure_removes_every_row_owned_by_the_user(
     collect(db, mine.book, theirs.public)  # my collection holds someone else's recipe
     collect(db, theirs.book, mine.public)  # someone's collection holds my recipe
     owned_ids = {user.id, mine.private.id, mine.public.id, mine.book.id, mine.smart.id,
-                 mine.plan.id, *mine.other_ids}
+                 mine.plan.id, *mine.other_ids, mine.photo.id}
+    keys = blob_keys(engine, mine.photo.id)
+    assert len(keys) == 3
     rows_before = {name: 0 for name in (t.name for t in Base.metadata.sorted_tables)}
     for name, row in every_row(engine):
-        if not references(row, owned_ids):
+        if not references(row, owned_ids, keys):
             rows_before[name] += 1
 
     response = client.delete(ME, headers=auth_headers(app, user))
@@ -73,7 +88,7 @@ def test_erasure_removes_every_row_owned_by_the_user(
         rows_after[name] += 1
         if name == "users" and row["id"] == user.id:
             continue  # the tombstone, checked below
-        assert not references(row, owned_ids), (name, row)
+        assert not references(row, owned_ids, keys), (name, row)
         assert not personal & {v for v in row.values() if isinstance(v, str)}, (name, row)
     # Nothing of anyone else went with it (the tombstone is the one extra users row).
     assert rows_after == {**rows_before, "users": rows_before["users"] + 1}
@@ -152,9 +167,14 @@ def test_export_contains_exactly_the_callers_data(
     assert [i["name"] for i in stew["ingredients"]] == ["beans", "salt"]
     assert stew["ingredients"][0]["quantity"] == "1.125"  # as the API shows it
     assert [s["text"] for s in stew["steps"]] == ["Soak", "Simmer"]
-    assert stew["image"]["content_type"] == "image/webp"
-    assert stew["image"]["byte_size"] == len(b"\x89PNG fake bytes")
-    assert by_id[str(mine.public.id)]["image"] is None
+    [photo] = export["media"]["images"]
+    assert photo["recipe_id"] == str(mine.private.id) and photo["is_cover"] is True
+    original = photo["sizes"]["original"]
+    assert original["content_type"] == "image/webp"
+    assert original["byte_size"] == len(photo_bytes(user))
+    # Each size names its stored object (the store and the key), never the bytes.
+    assert original["object"] == {"store": "postgresql", "key": original["sha256"]}
+    assert set(photo["sizes"]) == {"original", "hero", "card"}
     assert export["favorites"] == [
         {"recipe_id": str(theirs.public.id), "created_at": export["favorites"][0]["created_at"]}
     ]
@@ -174,7 +194,7 @@ def test_export_contains_exactly_the_callers_data(
         assert foreign not in response.text
     assert theirs.public.title not in response.text
     # Image bytes are never exported, only metadata.
-    assert "PNG fake" not in response.text and "data" not in stew["image"]
+    assert "PNG fake" not in response.text and "data" not in original
 
     [plan] = export["meal_plans"]
     assert (plan["id"], plan["is_active"], plan["rotation_weeks"]) == (str(mine.plan.id), True, 2)
@@ -196,6 +216,7 @@ def test_export_of_a_fresh_user_is_just_the_profile(
     assert export["idempotency_keys"] == []
     assert export["collections"] == []
     assert export["meal_plans"] == [] and export["calendar_feed"] is None
+    assert export["media"] == {"images": []}
     assert export["profile"]["id"] == str(user.id)
 
 

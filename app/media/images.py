@@ -26,15 +26,18 @@ from typing import BinaryIO
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 from app.core.errors import Unprocessable
-from app.recipes.images_structure import MAX_JPEG_SCANS, Structure, inspect_structure
+from app.media.structure import MAX_JPEG_SCANS, Structure, inspect_structure
 
-logger = logging.getLogger("homechef.recipes.images")
+logger = logging.getLogger("homechef.media")
 
 #: Formats we decode. "MPO" is what Pillow calls a multi-picture JPEG (many phone cameras).
 _DECODERS = ("JPEG", "PNG", "WEBP")
 _JPEG_FAMILY = frozenset({"JPEG", "MPO"})
 
 MAX_SIDE = 2048
+#: The recipe page's picture.
+HERO_SIDE = 1200
+#: Cards, tiles and thumbnails.
 THUMB_SIDE = 400
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
@@ -68,12 +71,21 @@ class EncodedImage:
     width: int
     height: int
 
+    @property
+    def sha256(self) -> str:
+        """The content address of these bytes."""
+        return hashlib.sha256(self.data).hexdigest()
+
 
 @dataclass(frozen=True, slots=True)
 class ProcessedImage:
+    """The sizes made once at upload: ``image`` (the original, re-encoded and stripped,
+    at most MAX_SIDE), ``hero`` (HERO_SIDE) and ``thumb`` (the card, THUMB_SIDE)."""
+
     image: EncodedImage
     thumb: EncodedImage
     sha256: str
+    hero: EncodedImage
 
 
 class _MemoryBudget:
@@ -114,8 +126,10 @@ def process_image(
     max_scans: int = MAX_JPEG_SCANS,
     max_side: int = MAX_SIDE,
     thumb_side: int = THUMB_SIDE,
+    hero_side: int = HERO_SIDE,
 ) -> ProcessedImage:
-    """Decode, check, clean and re-encode an uploaded image, plus a thumbnail.
+    """Decode, check, clean and re-encode an uploaded image, plus a hero and a card
+    (thumbnail) size, each shrunk from the one before (never enlarged).
 
     Raises InvalidImage (422) for anything that is not a decodable JPEG/PNG/WebP,
     ImageTooManyPixels (422) for images over ``max_pixels`` and ImageTooComplex (422) for
@@ -127,10 +141,15 @@ def process_image(
         _draft_for(im, max_side)
         with _budget.reserve(_working_set(im, max_side, structure)):
             picture = _decode_clean(im, max_side)
-            image = _encode(picture, source_format, quality=_main_quality(source_format))
+            quality = _main_quality(source_format)
+            image = _encode(picture, source_format, quality=quality)
+            picture.thumbnail((hero_side, hero_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+            hero = _encode(picture, source_format, quality=quality)
             picture.thumbnail((thumb_side, thumb_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
             thumb = _encode(picture, source_format, quality=THUMB_QUALITY)
-    return ProcessedImage(image=image, thumb=thumb, sha256=hashlib.sha256(image.data).hexdigest())
+    return ProcessedImage(
+        image=image, thumb=thumb, sha256=hashlib.sha256(image.data).hexdigest(), hero=hero
+    )
 
 
 def estimate_working_set(

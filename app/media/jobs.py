@@ -1,6 +1,6 @@
 """Running image decodes so that no upload can hold the service hostage.
 
-- Each decode runs in a worker process under a hard CPU-time limit (``images_workers``):
+- Each decode runs in a worker process under a hard CPU-time limit (``app.media.workers``):
   whatever a file makes the decoder do, it is stopped after IMAGE_CPU_SECONDS. A thread
   could not be stopped at all.
 - The worker is killed at once when the request is cancelled (client gone, shutdown).
@@ -25,9 +25,9 @@ from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 
 from app.core.errors import RateLimited
-from app.recipes import images
-from app.recipes.images import InvalidImage, ProcessedImage
-from app.recipes.images_workers import WorkerCrashed, WorkerStopped, run_limited
+from app.media import images
+from app.media.images import InvalidImage, ProcessedImage
+from app.media.workers import WorkerCrashed, WorkerStopped, run_limited
 
 #: Decoding is CPU-bound: more workers than cores only adds memory, not speed.
 IMAGE_WORKERS = 2
@@ -92,7 +92,7 @@ def _run_job(
     data: bytes, *, max_pixels: int, max_scans: int, cpu_seconds: int,
     cancelled: threading.Event,
 ) -> ProcessedImage:
-    # The header checks are cheap and bounded (images_structure caps what Pillow parses),
+    # The header checks are cheap and bounded (app.media.structure caps what Pillow parses),
     # so they run here: a refusal costs no worker process.
     working_set = images.estimate_working_set(
         io.BytesIO(data), max_pixels=max_pixels, max_scans=max_scans

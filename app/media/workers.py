@@ -37,7 +37,7 @@ MAX_JOBS_PER_WORKER = 200
 _POLL_SECONDS = 0.05
 
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["app.recipes.images"])
+_context.set_forkserver_preload(["app.media.images"])
 
 
 class WorkerStopped(Exception):

@@ -14,15 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.recipes import images_jobs
-from app.recipes.images import estimate_working_set
-from app.recipes.images_structure import MAX_CHUNKS, MAX_FRAMES, MAX_METADATA_BYTES
-from app.recipes.images_workers import WorkerStopped, run_limited
+from app.media import jobs as images_jobs
+from app.media.images import estimate_working_set
+from app.media.structure import MAX_CHUNKS, MAX_FRAMES, MAX_METADATA_BYTES
+from app.media.workers import WorkerStopped, run_limited
 from app.recipes.models import Recipe
 from app.users.models import User
 from tests.factories import auth_headers
-from tests.recipes.factories import make_recipe
-from tests.recipes.images.bombs import (
+from tests.media.bombs import (
     jpeg_segment_flood,
     png_chunk,
     png_with,
@@ -30,7 +29,8 @@ from tests.recipes.images.bombs import (
     scan_bomb,
     webp_animation_declaring,
 )
-from tests.recipes.images.support import assert_problem, fresh, jpeg, upload
+from tests.media.support import assert_problem, fresh, jpeg, upload
+from tests.recipes.factories import make_recipe
 
 pytestmark = pytest.mark.postgres
 

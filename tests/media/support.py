@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -14,7 +15,8 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.recipes.models import Recipe, RecipeImage
+from app.media.models import MediaBlob, MediaImage, MediaVariant
+from app.recipes.models import Recipe
 from tests.problems import assert_problem as assert_problem  # re-exported
 
 # --- images, drawn on the spot -----------------------------------------------------------
@@ -92,11 +94,44 @@ def decode(data: bytes) -> Image.Image:
     return image
 
 
-def stored_row(db: Session, recipe: Recipe) -> RecipeImage:
+@dataclass
+class StoredCover:
+    """A recipe's cover as stored: the image row, each size's variant row and bytes."""
+
+    image: MediaImage
+    variants: dict[str, MediaVariant]
+    blobs: dict[str, bytes]
+
+    @property
+    def sha256(self) -> str:
+        return self.image.sha256
+
+    @property
+    def data(self) -> bytes:
+        return self.blobs["original"]
+
+    @property
+    def thumb_data(self) -> bytes:
+        return self.blobs["card"]
+
+    @property
+    def hero_data(self) -> bytes:
+        return self.blobs["hero"]
+
+    @property
+    def content_type(self) -> str:
+        return self.variants["original"].content_type
+
+
+def stored_row(db: Session, recipe: Recipe) -> StoredCover:
     db.expire_all()
-    row = db.scalars(select(RecipeImage).where(RecipeImage.recipe_id == recipe.id)).one()
-    _ = row.data, row.thumb_data  # deferred columns
-    return row
+    image = db.scalars(select(MediaImage).where(
+        MediaImage.recipe_id == recipe.id, MediaImage.is_cover)).one()
+    variants = {v.size: v for v in db.scalars(
+        select(MediaVariant).where(MediaVariant.image_id == image.id))}
+    blobs = {size: db.scalar(select(MediaBlob.data).where(MediaBlob.sha256 == v.sha256))
+             for size, v in variants.items()}
+    return StoredCover(image, variants, blobs)  # type: ignore[arg-type]
 
 
 def fresh(db: Session, recipe: Recipe) -> Recipe:

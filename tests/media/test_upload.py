@@ -8,8 +8,9 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.recipes.models import Recipe, RecipeImage
-from tests.recipes.images.support import (
+from app.media.models import MediaBlob, MediaImage
+from app.recipes.models import Recipe
+from tests.media.support import (
     assert_problem,
     decode,
     encode,
@@ -108,7 +109,9 @@ def test_delete_removes_the_image_and_bumps_the_version(
     row = fresh(db, recipe)
     assert row.image_sha256 is None
     assert row.version == before + 2
-    assert db.scalar(select(RecipeImage).where(RecipeImage.recipe_id == recipe.id)) is None
+    assert db.scalar(select(MediaImage).where(MediaImage.recipe_id == recipe.id)) is None
+    # Its bytes went with it: no other photo names them.
+    assert db.scalar(select(MediaBlob.sha256)) is None
 
     gone = client.get(image_url(recipe), headers=as_owner)
     assert assert_problem(gone, 404)["type"].endswith("recipe-image-not-found")
@@ -169,6 +172,6 @@ def test_large_image_is_downscaled(
 
 
 def test_image_bytes_are_not_loaded_with_the_recipe(db: Session, recipe: Recipe) -> None:
-    # The bytes columns are deferred: loading an image row does not fetch them.
-    assert RecipeImage.data.property.deferred
-    assert RecipeImage.thumb_data.property.deferred
+    # The bytes live apart, in a deferred column: loading a blob row does not fetch them.
+    assert MediaBlob.data.property.deferred
+    assert not hasattr(MediaImage, "data")

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from app.recipes.models import Recipe
 from app.users.models import User
 from tests.factories import auth_headers
-from tests.recipes.factories import make_recipe
-from tests.recipes.images.support import (
+from tests.media.support import (
     assert_problem,
     encode,
     fresh,
@@ -25,6 +24,7 @@ from tests.recipes.images.support import (
     upload,
     webp,
 )
+from tests.recipes.factories import make_recipe
 
 pytestmark = pytest.mark.postgres
 

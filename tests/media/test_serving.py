@@ -8,8 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.recipes.models import Recipe
 from app.users.models import User
-from tests.recipes.factories import make_recipe
-from tests.recipes.images.support import (
+from tests.media.support import (
     assert_problem,
     decode,
     fresh,
@@ -19,6 +18,7 @@ from tests.recipes.images.support import (
     upload,
     webp,
 )
+from tests.recipes.factories import make_recipe
 
 pytestmark = pytest.mark.postgres
 

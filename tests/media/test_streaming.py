@@ -18,8 +18,7 @@ from app.core.upload import MULTIPART_OVERHEAD_BYTES
 from app.recipes.models import Recipe
 from app.users.models import User
 from tests.factories import auth_headers
-from tests.recipes.factories import make_recipe
-from tests.recipes.images.support import (
+from tests.media.support import (
     assert_problem,
     encode,
     fresh,
@@ -27,6 +26,7 @@ from tests.recipes.images.support import (
     jpeg,
     upload,
 )
+from tests.recipes.factories import make_recipe
 
 pytestmark = pytest.mark.postgres
 

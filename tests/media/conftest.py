@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
@@ -35,3 +37,30 @@ def as_stranger(app: FastAPI, stranger: User) -> dict[str, str]:
 @pytest.fixture
 def recipe(db: Session, owner: User) -> Recipe:
     return make_recipe(db, owner)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    from tests.media.s3_support import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_settings(make_settings, s3_endpoint: str):
+    from tests.media.s3_support import bucket_name, s3_overrides
+
+    def factory(**more: object):
+        return make_settings(**s3_overrides(s3_endpoint, bucket_name(), **more))
+
+    return factory
+
+
+@pytest.fixture(autouse=True)
+def _postgres_store_after_each_test() -> Iterator[None]:
+    """An app built with MEDIA_STORE=s3 configures the process's store; put it back."""
+    yield
+    from app.media import store
+
+    store._current = store.PostgresStore()

@@ -1,0 +1,101 @@
+"""``homechef media gc`` and ``homechef media migrate --to s3``.
+
+gc: an object is an orphan when no media_variants row names it. In S3 that happens when
+a request stored the bytes and then failed (or crashed) before its rows committed, or
+when a delete after commit failed. Objects younger than the grace period are left alone:
+their upload may still be about to commit its rows.
+
+migrate: copies every PostgreSQL-stored blob to the bucket. Resumable and re-runnable:
+each object is checked (HEAD) and copied only if missing, in key order, one committed
+batch at a time; ``delete_source`` drops the copied rows from media_blobs afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from app.media import repository
+from app.media.s3_store import S3Store
+from app.media.store import MediaStore, PostgresStore
+
+BATCH = 200
+
+
+@dataclass
+class GcReport:
+    examined: int = 0
+    removed: int = 0
+
+
+@dataclass
+class MigrateReport:
+    copied: int = 0
+    already_there: int = 0
+    source_rows_deleted: int = 0
+
+
+def collect_garbage(
+    make_session: Callable[[], Session], store: MediaStore, grace: timedelta
+) -> GcReport:
+    report = GcReport()
+    with make_session() as session:
+        if isinstance(store, PostgresStore):
+            # Same transaction as the rows: orphans only from hand edits; cheap to check.
+            while orphans := repository.orphan_blob_shas(session, BATCH):
+                report.examined += len(orphans)
+                report.removed += len(orphans)
+                repository.delete_blob_rows(session, orphans)
+                session.commit()
+            return report
+        assert isinstance(store, S3Store)
+        batch: list[str] = []
+        for sha in store.stored(older_than=grace):
+            batch.append(sha)
+            if len(batch) >= BATCH:
+                _remove_unreferenced(session, store, batch, report)
+                batch = []
+        _remove_unreferenced(session, store, batch, report)
+    return report
+
+
+def _remove_unreferenced(
+    session: Session, store: S3Store, batch: list[str], report: GcReport
+) -> None:
+    if not batch:
+        return
+    report.examined += len(batch)
+    orphans = set(batch) - repository.referenced(session, batch)
+    session.rollback()  # read-only: end the snapshot before the next batch
+    if orphans:
+        store.delete_objects(orphans)
+        report.removed += len(orphans)
+
+
+def migrate_to_s3(
+    make_session: Callable[[], Session], target: S3Store, *, delete_source: bool = False
+) -> MigrateReport:
+    report = MigrateReport()
+    after = ""
+    with make_session() as session:
+        while batch := repository.blob_batch(session, after, BATCH):
+            copied = []
+            for sha, content_type in batch:
+                if target.exists(sha):
+                    report.already_there += 1
+                else:
+                    data = repository.read_blob(session, sha)
+                    if data is None:  # deleted since the batch was read
+                        continue
+                    target.put(session, sha, data, content_type)
+                    report.copied += 1
+                copied.append(sha)
+            if delete_source and copied:
+                repository.delete_blob_rows(session, copied)
+                report.source_rows_deleted += len(copied)
+            session.commit()
+            after = batch[-1][0]
+    return report
