@@ -1,7 +1,7 @@
 """media: several photos per recipe, three sizes each, content-addressed bytes
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0006
 Create Date: 2026-12-04
 
 The one-image-per-recipe table (recipe_images) becomes each recipe's cover photo:
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | None = '0002'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
