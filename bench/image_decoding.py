@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import contextlib
 
 from PIL import Image
-from tests.recipes.images.bombs import scan_bomb
+from tests.media.bombs import scan_bomb
 
 from app.media.images import process_image
 from app.media.structure import ImageTooComplex, inspect_structure

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.users.models import User
 from tests.recipes.factories import make_recipe
-from tests.recipes.images.support import jpeg, upload
+from tests.media.support import jpeg, upload
 from tests.recipes.support import RECIPES, recipe_url
 
 _SAME_HEADERS = ("content-type", "content-length", "etag", "cache-control")
