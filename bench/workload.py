@@ -166,3 +166,19 @@ def recipe_body(i: int) -> str:
                    .replace("{n}", str(rng.randint(2, 30)))} for _ in range(6)],
     }
     return json.dumps(body)
+
+
+def revalidate_one(pop: Population, engine: Engine) -> list[Req]:
+    """GET one recipe with the ETag the client cached (If-None-Match): each answers 304."""
+    from types import SimpleNamespace
+
+    from app.recipes.service import recipe_etag
+
+    ids = [recipe for _, recipe in pop.readable]
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, version, image_sha256 FROM recipes "
+                                 "WHERE id = ANY(:ids)"), {"ids": ids}).all()
+    etags = {row[0]: recipe_etag(SimpleNamespace(id=row[0], version=row[1],  # type: ignore[arg-type]
+                                                 image_sha256=row[2])) for row in rows}
+    return [Req("GET", f"{API}/recipes/{r}", {**pop.bearer(u), "If-None-Match": etags[r]})
+            for u, r in pop.readable]
