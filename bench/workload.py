@@ -169,16 +169,18 @@ def recipe_body(i: int) -> str:
 
 
 def revalidate_one(pop: Population, engine: Engine) -> list[Req]:
-    """GET one recipe with the ETag the client cached (If-None-Match): each answers 304."""
-    from types import SimpleNamespace
+    """GET one recipe with the ETag the reader cached (If-None-Match): each answers 304.
+    The ETags come from the API's own functions (they cover the reader's collections)."""
+    from sqlalchemy.orm import Session
 
+    from app.recipes.repository import read_etag_basis
     from app.recipes.service import recipe_etag
 
-    ids = [recipe for _, recipe in pop.readable]
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, version, image_sha256 FROM recipes "
-                                 "WHERE id = ANY(:ids)"), {"ids": ids}).all()
-    etags = {row[0]: recipe_etag(SimpleNamespace(id=row[0], version=row[1],  # type: ignore[arg-type]
-                                                 image_sha256=row[2])) for row in rows}
-    return [Req("GET", f"{API}/recipes/{r}", {**pop.bearer(u), "If-None-Match": etags[r]})
-            for u, r in pop.readable]
+    requests = []
+    with Session(engine) as session:
+        for user, recipe in pop.readable:
+            basis = read_etag_basis(session, recipe, user)
+            assert basis is not None, "a readable pair must be visible"
+            requests.append(Req("GET", f"{API}/recipes/{recipe}",
+                                {**pop.bearer(user), "If-None-Match": recipe_etag(basis)}))
+    return requests

@@ -99,12 +99,21 @@ def get_recipe(
     recipe_id: RecipeId, user: CurrentPrincipal, session: SessionDep,
     servings: Servings = None, if_none_match: IfNoneMatch = None,
 ) -> Response:
+    if if_none_match is not None:
+        # Revalidation (the app's offline cache): decided on a small row, no children.
+        current = service.current_etag(session, user, recipe_id, servings)
+        if current is not None and service.etag_matches(if_none_match, current):
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED,
+                            headers=_detail_headers(current))
     recipe = service.get_recipe_detail(session, user, recipe_id)
     etag = service.recipe_etag(recipe, servings)
-    headers = {"ETag": etag, "Cache-Control": _PRIVATE_REVALIDATE, "Vary": "Authorization"}
     if if_none_match is not None and service.etag_matches(if_none_match, etag):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return _json(service.detail_to_read(recipe, servings), headers)
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=_detail_headers(etag))
+    return _json(service.detail_to_read(recipe, servings), _detail_headers(etag))
+
+
+def _detail_headers(etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": _PRIVATE_REVALIDATE, "Vary": "Authorization"}
 
 
 @router.patch(
@@ -118,8 +127,8 @@ def update_recipe(
 ) -> RecipeRead:
     """A partial update; a list that is given replaces the old one whole. Owner only."""
     updated = service.update_recipe(session, user, recipe, body, if_match)
-    response.headers["ETag"] = service.recipe_etag(updated)
-    return service.to_read_for(session, user, updated)
+    read, response.headers["ETag"] = service.to_read_for(session, user, updated)
+    return read
 
 
 @router.delete(
