@@ -9,7 +9,7 @@ lines each worker pid wrote during the run (the access line carries the pid). A 
 whose busiest worker takes more than 70% leaves the other core idle under load.
 
     uvicorn    uvicorn app.main:app --workers 2 (the documented shape)
-    gunicorn   gunicorn app.main:app -k uvicorn_worker.UvicornWorker -w 2
+    gunicorn   gunicorn app.main:app -k app.core.gunicorn_worker.Worker -w 2
     granian    granian --interface asgi --workers 2 app.main:app
 """
 
@@ -51,7 +51,7 @@ def _command(kind: str, port: int, workers: int) -> list[str]:
                 bind[1], "--workers", str(workers), "--no-server-header", "--no-access-log"]
     if kind == "gunicorn":
         return [sys.executable, "-m", "gunicorn", "app.main:app", "-k",
-                "uvicorn_worker.UvicornWorker", "-w", str(workers), "-b", ":".join(bind)]
+                "app.core.gunicorn_worker.Worker", "-w", str(workers), "-b", ":".join(bind)]
     if kind == "granian":
         return [sys.executable, "-m", "granian", "--interface", "asgi", "--host", bind[0],
                 "--port", bind[1], "--workers", str(workers), "--no-ws", "app.main:app"]
