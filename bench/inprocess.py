@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import logging
 import os
+import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -215,6 +216,12 @@ async def _measure(cases: list[str], rounds: int) -> dict[str, list[float]]:
     return results
 
 
+def _round_ratio(results: dict[str, list[float]], case: str, other: str | None) -> str:
+    if other not in results:
+        return ""
+    return f"{statistics.median(a / b for a, b in zip(results[case], results[other])):.2f}x"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -235,10 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'-' * 13} {'-' * 6}  {'-' * 8}  {'-' * 8}  {'-' * 30}")
     for case in cases:
         ref, duty = PAIRS.get(case), DUTY_PAIRS.get(case)
-        ratio = f"{best[case] / best[ref]:.2f}x" if ref in best else ""
-        vs_duty = f"{best[case] / best[duty]:.2f}x" if duty in best else ""
+        ratio = _round_ratio(results, case, ref)
+        vs_duty = _round_ratio(results, case, duty)
         rounds = " ".join(f"{v:.0f}" for v in results[case])
         print(f"{case:<13} {best[case]:>6.0f}  {ratio:>8}  {vs_duty:>8}  {rounds}")
+    print("Ratios: the median over rounds of the two cases' CPU in the same round (a round "
+          "runs every case back to back, so they share its load).")
     print("Ratios are CPU per request / the reference's for the same read (lower is better): "
           "0.6x bare req/s needs about 1.67x or less,\n0.85x equal-duty about 1.18x or less; "
           "get304 is compared with the references' full GET.")
