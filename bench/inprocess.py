@@ -219,7 +219,8 @@ async def _measure(cases: list[str], rounds: int) -> dict[str, list[float]]:
 def _round_ratio(results: dict[str, list[float]], case: str, other: str | None) -> str:
     if other not in results:
         return ""
-    return f"{statistics.median(a / b for a, b in zip(results[case], results[other])):.2f}x"
+    pairs = zip(results[case], results[other], strict=True)
+    return f"{statistics.median(a / b for a, b in pairs):.2f}x"
 
 
 def main(argv: list[str] | None = None) -> int:
