@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import contextlib
 
 from PIL import Image
-from tests.media.bombs import scan_bomb
 
 from app.media.images import process_image
 from app.media.structure import ImageTooComplex, inspect_structure
 from app.media.workers import run_limited
 from bench.common import machine_note, percentile, print_table, ratio
+from tests.media.bombs import scan_bomb
 
 MAX_PIXELS = 40_000_000
 

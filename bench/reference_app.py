@@ -3,8 +3,10 @@
 FastAPI, uvicorn, SQLAlchemy's connection pool and psycopg2, exactly like the project,
 answering the same reads with one hand-written SQL statement each, and nothing else: no
 authentication (the caller's id is a query parameter), no validation, no middleware, no
-response models, no logging. The benchmarks start it with the same uvicorn flags, worker
-count, pool size and thread-pool size as the project and drive it with the same load.
+response models, no logging (bench/reference_duty.py wraps it with the per-request
+duties the API cannot skip: the equal-duty reference). The benchmarks start it with the
+same uvicorn flags, worker count, pool size and thread-pool size as the project and drive
+it with the same load.
 
     GET /recipes/{id}?as_user=UUID                  one recipe with tags, ingredients, steps
     GET /recipes?as_user=UUID[&q=...][&limit=20][&after_created=TS&after_id=UUID]
@@ -131,6 +133,7 @@ def create_app() -> FastAPI:
         engine.dispose()
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.reference_engine = engine  # for the equal-duty wrapper (reference_duty.py)
 
     @app.get("/ready")
     def ready() -> dict[str, str]:

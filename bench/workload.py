@@ -166,3 +166,21 @@ def recipe_body(i: int) -> str:
                    .replace("{n}", str(rng.randint(2, 30)))} for _ in range(6)],
     }
     return json.dumps(body)
+
+
+def revalidate_one(pop: Population, engine: Engine) -> list[Req]:
+    """GET one recipe with the ETag the reader cached (If-None-Match): each answers 304.
+    The ETags come from the API's own functions (they cover the reader's collections)."""
+    from sqlalchemy.orm import Session
+
+    from app.recipes.repository import read_etag_basis
+    from app.recipes.service import recipe_etag
+
+    requests = []
+    with Session(engine) as session:
+        for user, recipe in pop.readable:
+            basis = read_etag_basis(session, recipe, user)
+            assert basis is not None, "a readable pair must be visible"
+            requests.append(Req("GET", f"{API}/recipes/{recipe}",
+                                {**pop.bearer(user), "If-None-Match": recipe_etag(basis)}))
+    return requests

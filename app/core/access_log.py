@@ -2,13 +2,15 @@
 written by the edge middleware (app/core/edge.py).
 
 Fields: method, route (the template, e.g. ``/api/v1/recipes/{recipe_id}``, so ids and
-query strings never reach the line), status, duration_ms, client_ip and user_id when
-the request authenticated. The request id comes from the logging context.
+query strings never reach the line), status, duration_ms, client_ip, user_id when
+the request authenticated, and the serving process's pid. The request id comes from
+the logging context.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 from starlette.types import Scope
 
@@ -70,6 +72,8 @@ def log_access(
             "user_id": str(user_id) if user_id else None,
             "request_id": redact(request_id) if request_id else None,
             "trace_id": tracing.current_trace_id(),
+            # Which worker served it: how load spreads over workers (bench/workers.py).
+            "pid": os.getpid(),
             **clean_fields(),
         },
     )

@@ -292,6 +292,37 @@ def read_detail(
     )
 
 
+# What a GET's ETag is made of (recipe_etag), without the children: a revalidation that
+# matches answers 304 from this one small row.
+_ETAG_ROW = (
+    select(Recipe.id, Recipe.version, Recipe.image_sha256,
+           list_parts.collection_refs_column(bindparam("user_id", type_=Recipe.owner_id.type)))
+    .where(Recipe.id == bindparam("recipe_id"),
+           or_(Recipe.owner_id == bindparam("user_id"), Recipe.visibility == "public"))
+)
+
+
+def read_etag_basis(
+    session: Session, recipe_id: uuid.UUID, user_id: uuid.UUID
+) -> RecipeDetail | None:
+    """A visible recipe's version, image and the reader's collections of it (the rest of
+    the detail left empty): enough for ``recipe_etag``. PostgreSQL only; None elsewhere,
+    where the caller reads the whole detail."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    row = read_rows(session, _ETAG_ROW, {"recipe_id": recipe_id, "user_id": user_id}).first()
+    if row is None:
+        return None
+    recipe_id, version, image_sha256, collections = row
+    return RecipeDetail(
+        id=recipe_id, owner_id=user_id, title="", description=None, servings=0,
+        prep_minutes=0, cook_minutes=0, total_minutes=0, cuisine=None, source_url=None,
+        visibility="", version=version, image_sha256=image_sha256, created_at=datetime.min,
+        updated_at=datetime.min, tag_names=[], ingredient_rows=[], step_texts=[], image_rows=[],
+        collections=[(uuid.UUID(ref_id), name) for ref_id, name in collections or []],
+    )
+
+
 def detail_with_collections(
     session: Session, recipe: Recipe, user_id: uuid.UUID
 ) -> RecipeDetail:

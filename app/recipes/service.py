@@ -7,6 +7,7 @@ dependency does, once, after the route returns).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.collections import list_parts
 from app.core.errors import AppError
 from app.media.links import LinkSigner, image_link, photo_link
 from app.recipes import list_counts, list_filters, listing, repository
@@ -68,16 +70,23 @@ SORT_KEY_TYPES: dict[str, type] = {
 
 
 def recipe_etag(
-    recipe: Recipe | RecipeDetail, servings: int | None = None, links_exp: int | None = None
+    recipe: Recipe | RecipeDetail, servings: int | None = None, links_exp: int | None = None,
+    collections: Sequence[tuple[uuid.UUID, str]] | None = None,
 ) -> str:
-    """A strong ETag of one representation: the recipe's version (and image), plus the
-    servings it was scaled to, since a scaled recipe is a different representation.
+    """A strong ETag of one representation: the recipe's version (and image), the
+    servings it was scaled to, and the reader's collections holding it (ids and names:
+    they are part of the body). ``collections`` defaults to a detail's own; a recipe in
+    none of the reader's collections keeps the basis it always had.
 
     With photos, a GET's body carries signed links that expire: ``links_exp`` is then
     appended (``"<hash>-<exp>"``), so a 304 never revives a body whose links are dead.
     If-Match ignores that suffix (``_same_version``): the version is what a write checks.
     """
+    if collections is None:
+        collections = getattr(recipe, "collections", ())
     basis = f"{recipe.id}:{recipe.version}:{recipe.image_sha256 or ''}:{servings or ''}"
+    if collections:
+        basis += ":" + json.dumps([[str(ref_id), name] for ref_id, name in collections])
     tag = hashlib.sha256(basis.encode()).hexdigest()[:32]
     if links_exp is not None and recipe.image_sha256 is not None:
         tag = f"{tag}-{links_exp}"
@@ -90,6 +99,16 @@ def _same_version(if_match: str, etag: str) -> bool:
     # A GET's ETag with its links' expiry: the same version of the recipe.
     candidates = (part.strip().removeprefix("W/") for part in if_match.split(","))
     return any(c.startswith('"') and c.rsplit("-", 1)[0] + '"' == etag for c in candidates)
+
+
+def current_etag(
+    session: Session, user: Principal, recipe_id: uuid.UUID, servings: int | None,
+    links_exp: int | None = None,
+) -> str | None:
+    """The ETag GET would send, from one small row; None when the recipe is not visible
+    (or not on PostgreSQL): the caller then reads the detail, which answers 404."""
+    basis = repository.read_etag_basis(session, recipe_id, user.id)
+    return None if basis is None else recipe_etag(basis, servings, links_exp)
 
 
 def etag_matches(header: str, etag: str) -> bool:
@@ -109,14 +128,16 @@ _OUR_ETAG = r'\s*(?:W/)?"[0-9a-f]{32}(?:-[0-9]{1,12})?"\s*'
 _IF_MATCH = re.compile(rf"\s*\*\s*|{_OUR_ETAG}(?:,{_OUR_ETAG})*")
 
 
-def _expected_version(recipe: Recipe, if_match: str | None) -> int | None:
+def _expected_version(session: Session, recipe: Recipe, if_match: str | None) -> int | None:
     if if_match is None:
         return None
     # Something that is no ETag at all (a "<etag>" placeholder, unquoted hex) is the
     # client's mistake to be told about, not a 412 "the recipe has changed".
     if not _IF_MATCH.fullmatch(if_match):
         raise MalformedIfMatch()
-    if not _same_version(if_match, recipe_etag(recipe)):
+    # The owner's GET sent an ETag that covers their collections of the recipe.
+    refs = list_parts.refs_by_recipe(session, recipe.owner_id, [recipe.id]).get(recipe.id, [])
+    if not _same_version(if_match, recipe_etag(recipe, collections=refs)):
         raise RecipeChanged()
     return recipe.version
 
@@ -163,9 +184,12 @@ def detail_to_read(
 
 def to_read_for(
     session: Session, user: Principal, recipe: Recipe, links: LinkSigner
-) -> RecipeRead:
-    """``to_read`` after a write, with the caller's collections of the recipe."""
-    return detail_to_read(repository.detail_with_collections(session, recipe, user.id), links)
+) -> tuple[RecipeRead, str]:
+    """``to_read`` after a write, with the caller's collections of the recipe, and the
+    ETag a GET would send for it."""
+    detail = repository.detail_with_collections(session, recipe, user.id)
+    exp = links.expiry()
+    return detail_to_read(detail, links, links_exp=exp), recipe_etag(detail, links_exp=exp)
 
 
 def get_recipe_detail(session: Session, user: Principal, recipe_id: uuid.UUID) -> RecipeDetail:
@@ -245,7 +269,7 @@ def create_recipe(session: Session, user: Principal, data: RecipeCreate) -> Reci
 def update_recipe(
     session: Session, user: Principal, recipe: Recipe, changes: RecipeUpdate, if_match: str | None
 ) -> Recipe:
-    expected = _expected_version(recipe, if_match)
+    expected = _expected_version(session, recipe, if_match)
     given = changes.model_fields_set
     # The children are needed only to compare given lists; scalars compare on the row.
     current = get_recipe(session, user, recipe.id) if given & LIST_FIELDS else recipe
@@ -286,7 +310,7 @@ def _changes_something(current: Recipe, changes: RecipeUpdate) -> bool:
 
 
 def delete_recipe(session: Session, recipe: Recipe, if_match: str | None) -> None:
-    expected = _expected_version(recipe, if_match)
+    expected = _expected_version(session, recipe, if_match)
     if not repository.delete_recipe(session, recipe.id, expected_version=expected):
         raise RecipeChanged() if expected is not None else RecipeNotFound()
 

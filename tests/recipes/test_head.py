@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.users.models import User
-from tests.recipes.factories import make_recipe
 from tests.media.support import jpeg, upload
+from tests.recipes.factories import make_recipe
 from tests.recipes.support import RECIPES, recipe_url
 
 _SAME_HEADERS = ("content-type", "content-length", "etag", "cache-control")

@@ -138,7 +138,8 @@ def test_cover_links_and_galleries_cost_no_statement(
 
     for params in LIST_QUERIES[:3]:
         assert statements_for(client, engine, RECIPES, as_alice, limit=50, **params) == 1
-    page = client.get(RECIPES, params={"limit": 50, "scope": "all"}, headers=as_alice).json()["items"]
+    page = client.get(RECIPES, params={"limit": 50, "scope": "all"},
+                      headers=as_alice).json()["items"]
     assert len(page) == 24 and all(item["image"]["thumb_url"] for item in page)
     assert statements_for(client, engine, recipe_url(mine[2].id), as_alice) == 1
     detail = client.get(recipe_url(mine[2].id), headers=as_alice).json()
