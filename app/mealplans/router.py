@@ -16,6 +16,7 @@ from app.core.errors import problem_responses
 from app.db.session import SessionDep, UnitOfWorkRoute
 from app.idempotency.dependencies import IDEMPOTENCY_PROBLEMS, Idempotent
 from app.mealplans import feed, service
+from app.media.dependencies import MediaLinks
 from app.mealplans.repository import PlanRow
 from app.mealplans.schemas import (
     MAX_SCHEDULE_DAYS,
@@ -45,11 +46,12 @@ _PRIVATE = "private, no-cache"
 
 
 def _read(
-    session: SessionDep, user: CurrentPrincipal, plan: PlanRow, response: Response
+    session: SessionDep, user: CurrentPrincipal, plan: PlanRow, response: Response,
+    links: MediaLinks,
 ) -> MealPlanRead:
     response.headers["ETag"] = service.plan_etag(plan.id, plan.version)
     response.headers["Cache-Control"] = _PRIVATE
-    return service.to_read(session, user.id, plan)
+    return service.to_read(session, user.id, plan, links)
 
 
 @router.get("", response_model=MealPlanPage, responses=problem_responses(400))
@@ -66,11 +68,11 @@ def list_plans(
              dependencies=[Idempotent])
 def create_plan(
     body: MealPlanCreate, user: CurrentPrincipal, session: SessionDep, request: Request,
-    response: Response,
+    response: Response, links: MediaLinks,
 ) -> MealPlanRead:
     plan = service.create_plan(session, user, body)
     response.headers["Location"] = request.url_for("get_plan", plan_id=str(plan.id)).path
-    return _read(session, user, plan, response)
+    return _read(session, user, plan, response, links)
 
 
 @router.post("/feed-token", status_code=status.HTTP_201_CREATED, response_model=FeedTokenOut)
@@ -94,10 +96,10 @@ def revoke_feed_token(user: CurrentPrincipal, session: SessionDep) -> Response:
 
 @router.get("/active", response_model=MealPlanRead, responses=problem_responses(404))
 def get_active_plan(
-    user: CurrentPrincipal, session: SessionDep, response: Response
+    user: CurrentPrincipal, session: SessionDep, response: Response, links: MediaLinks
 ) -> MealPlanRead:
     """The active plan; 404 when none is active."""
-    return _read(session, user, service.get_plan(session, user, None), response)
+    return _read(session, user, service.get_plan(session, user, None), response, links)
 
 
 @router.delete("/active", status_code=status.HTTP_204_NO_CONTENT)
@@ -109,28 +111,30 @@ def deactivate(user: CurrentPrincipal, session: SessionDep) -> Response:
 
 @router.get("/active/schedule", response_model=ScheduleOut, responses=problem_responses(404))
 def get_active_schedule(
-    start: From, user: CurrentPrincipal, session: SessionDep, days: Days = 7
+    start: From, user: CurrentPrincipal, session: SessionDep, links: MediaLinks,
+    days: Days = 7,
 ) -> Response:
     """The active plan's concrete days from ``from``: each date's rotation week and meals."""
-    return _json(service.get_schedule(session, user, None, start, days))
+    return _json(service.get_schedule(session, user, None, start, days, links))
 
 
 @router.get("/{plan_id:uuid}", response_model=MealPlanRead, responses=problem_responses(404))
 def get_plan(
-    plan_id: PlanId, user: CurrentPrincipal, session: SessionDep, response: Response
+    plan_id: PlanId, user: CurrentPrincipal, session: SessionDep, response: Response,
+    links: MediaLinks,
 ) -> MealPlanRead:
-    return _read(session, user, service.get_plan(session, user, plan_id), response)
+    return _read(session, user, service.get_plan(session, user, plan_id), response, links)
 
 
 @router.patch("/{plan_id:uuid}", response_model=MealPlanRead,
               responses=problem_responses(400, 404, 412, 413))
 def update_plan(
     plan_id: PlanId, body: MealPlanUpdate, user: CurrentPrincipal, session: SessionDep,
-    response: Response, if_match: IfMatch = None,
+    response: Response, links: MediaLinks, if_match: IfMatch = None,
 ) -> MealPlanRead:
     """A partial update; ``entries``, when given, replaces the old list whole."""
     plan = service.update_plan(session, user, plan_id, body, if_match)
-    return _read(session, user, plan, response)
+    return _read(session, user, plan, response, links)
 
 
 @router.delete("/{plan_id:uuid}", status_code=status.HTTP_204_NO_CONTENT,
@@ -144,18 +148,21 @@ def delete_plan(
 
 @router.put("/{plan_id:uuid}/active", response_model=MealPlanRead, responses=problem_responses(404))
 def activate_plan(
-    plan_id: PlanId, user: CurrentPrincipal, session: SessionDep, response: Response
+    plan_id: PlanId, user: CurrentPrincipal, session: SessionDep, response: Response,
+    links: MediaLinks,
 ) -> MealPlanRead:
     """Make this plan the active one (any other stops being active)."""
-    return _read(session, user, service.activate_plan(session, user, plan_id), response)
+    return _read(session, user, service.activate_plan(session, user, plan_id), response,
+                 links)
 
 
 @router.get("/{plan_id:uuid}/schedule", response_model=ScheduleOut,
             responses=problem_responses(404))
 def get_schedule(
-    plan_id: PlanId, start: From, user: CurrentPrincipal, session: SessionDep, days: Days = 7
+    plan_id: PlanId, start: From, user: CurrentPrincipal, session: SessionDep,
+    links: MediaLinks, days: Days = 7,
 ) -> Response:
-    return _json(service.get_schedule(session, user, plan_id, start, days))
+    return _json(service.get_schedule(session, user, plan_id, start, days, links))
 
 
 def _json(model: ScheduleOut) -> Response:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from app.core.sanitize import PlainText
+from app.media.schemas import ImageLink
 from app.mealplans.models import MAX_ROTATION_WEEKS
 from app.recipes.schemas import MAX_SERVINGS
 
@@ -119,7 +120,8 @@ class RecipeCardOut(BaseModel):
     id: uuid.UUID
     title: str
     total_minutes: int
-    image: str | None = Field(None, description="Not yet available: always null.")
+    image: ImageLink | None = Field(
+        None, description="The recipe's cover photo as signed, expiring links, or null.")
 
 
 class EntryOut(BaseModel):

@@ -43,6 +43,7 @@ from app.mealplans.schemas import (
     ScheduledMeal,
     ScheduleOut,
 )
+from app.media.links import LinkSigner, image_link
 from app.recipes import service as recipes_service
 from app.recipes.pagination import (
     Position,
@@ -99,16 +100,25 @@ def recipe_cards(session: Session, user_id: uuid.UUID, entries: Iterable[PlanEnt
     return recipes_service.visible_recipe_cards(session, user_id, ids)
 
 
-def _card(cards: Cards, recipe_id: uuid.UUID | None) -> RecipeCardOut | None:
+def _card(
+    cards: Cards, recipe_id: uuid.UUID | None, links: LinkSigner, exp: int
+) -> RecipeCardOut | None:
     card = cards.get(recipe_id) if recipe_id is not None else None
     if card is None:
         return None
-    # ``image`` stays null until recipe images get public links (the media issue).
-    return RecipeCardOut(id=card.id, title=card.title, total_minutes=card.total_minutes)
+    image = None
+    if card.cover_id is not None:
+        image = image_link(links, card.cover_id, card.cover_width or 0, card.cover_height or 0,
+                           exp)
+    return RecipeCardOut(id=card.id, title=card.title, total_minutes=card.total_minutes,
+                         image=image)
 
 
-def to_read(session: Session, user_id: uuid.UUID, plan: PlanRow) -> MealPlanRead:
+def to_read(
+    session: Session, user_id: uuid.UUID, plan: PlanRow, links: LinkSigner
+) -> MealPlanRead:
     cards = recipe_cards(session, user_id, plan.entries)
+    exp = links.expiry()  # one expiry per response: its links are one cacheable set
     return MealPlanRead(
         id=plan.id, name=plan.name, start_date=plan.start_date,
         rotation_weeks=plan.rotation_weeks, is_active=plan.is_active,
@@ -116,7 +126,8 @@ def to_read(session: Session, user_id: uuid.UUID, plan: PlanRow) -> MealPlanRead
         updated_at=plan.updated_at,
         entries=[
             EntryOut(week=e.week, day=DAYS[e.day], meal=e.meal,  # type: ignore[arg-type]
-                     recipe=_card(cards, e.recipe_id), title=e.title, servings=e.servings,
+                     recipe=_card(cards, e.recipe_id, links, exp), title=e.title,
+                     servings=e.servings,
                      note=e.note)
             for e in plan.entries
         ],
@@ -138,7 +149,7 @@ def scheduled_days(
 
 def get_schedule(
     session: Session, user: Principal, plan_id: uuid.UUID | None, start: datetime.date,
-    days: int,
+    days: int, links: LinkSigner,
 ) -> ScheduleOut:
     """The concrete days from ``start``: two statements whatever ``days`` and the number
     of entries (the plan with the entries in the range, the recipe cards)."""
@@ -147,6 +158,7 @@ def get_schedule(
     scheduled = schedule(plan.start_date, plan.rotation_weeks, plan.entries, dates)
     # Cards only for the entries in the range: a week of a 4-week plan needs a quarter.
     cards = recipe_cards(session, user.id, (e for day in scheduled for e in day.entries))
+    exp = links.expiry()
     return ScheduleOut(
         plan_id=plan.id, name=plan.name, rotation_weeks=plan.rotation_weeks,
         start_date=plan.start_date,
@@ -154,7 +166,8 @@ def get_schedule(
             ScheduleDayOut(
                 date=day.date, week=day.week, day=DAYS[day.date.weekday()],  # type: ignore[arg-type]
                 meals=[
-                    ScheduledMeal(meal=e.meal, recipe=_card(cards, e.recipe_id),  # type: ignore[arg-type]
+                    ScheduledMeal(meal=e.meal,  # type: ignore[arg-type]
+                                  recipe=_card(cards, e.recipe_id, links, exp),
                                   title=e.title, servings=e.servings, note=e.note)
                     for e in day.entries
                 ],

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    and_,
     Text,
     Uuid,
     any_,
@@ -69,19 +70,27 @@ class RecipeCard:
     title: str
     total_minutes: int
     has_image: bool
+    #: The cover photo (id, width, height) for a signed link, or None.
+    cover_id: uuid.UUID | None = None
+    cover_width: int | None = None
+    cover_height: int | None = None
 
 
 _CARD_COLUMNS = (Recipe.id, Recipe.title, Recipe.total_minutes,
-                 Recipe.image_sha256.is_not(None))
+                 Recipe.image_sha256.is_not(None), MediaImage.id, MediaImage.width,
+                 MediaImage.height)
+# The cover rides along as the list's does: one probe of the one-cover unique index.
+_WITH_COVER = Recipe.__table__.outerjoin(
+    MediaImage.__table__, and_(MediaImage.recipe_id == Recipe.id, MediaImage.is_cover))
 # Built once, with bound parameters (see _DETAIL). On PostgreSQL the ids travel as one
 # array parameter: an expanding IN renders one placeholder per id on every call, a third
 # of this read's CPU for a week of meals (bench/mealplans.py).
 _CARDS = {
-    True: select(*_CARD_COLUMNS).where(
+    True: select(*_CARD_COLUMNS).select_from(_WITH_COVER).where(
         Recipe.id == any_(cast(bindparam("ids", type_=postgresql.ARRAY(Text)),
                                postgresql.ARRAY(Uuid))),
         visible_to(bindparam("user_id"))),  # type: ignore[arg-type]
-    False: select(*_CARD_COLUMNS).where(
+    False: select(*_CARD_COLUMNS).select_from(_WITH_COVER).where(
         Recipe.id.in_(bindparam("ids", expanding=True)),
         visible_to(bindparam("user_id"))),  # type: ignore[arg-type]
 }

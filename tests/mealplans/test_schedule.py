@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.mealplans import service
 from app.mealplans.exceptions import InvalidScheduleRange, MealPlanNotFound, NoActiveMealPlan
 from app.mealplans.schedule import PlannedRecipe, rotation_week
+from tests.media.factories import add_photo
 from tests.mealplans.factories import ACTIVE, assert_problem, entry, make_plan, plan_url
 from tests.recipes.factories import make_recipe
 from tests.sql_counting import counting
@@ -106,6 +107,35 @@ def test_the_ends_of_the_calendar_are_handled(
                           headers=as_alice)
     assert response.status_code == 200, response.text
     assert len(response.json()["days"]) == days
+
+
+def test_entries_carry_the_recipes_cover_as_links_a_browser_loads(
+    client: TestClient, db: Session, alice, bob, as_alice
+) -> None:
+    """A plan tile shows the recipe's cover through the same signed links as a list card:
+    no token needed to load it, and nothing for a recipe without photos."""
+    pictured = make_recipe(db, alice, title="Pictured")
+    cover = add_photo(db, pictured, width=900, height=600)
+    add_photo(db, pictured)  # a second photo: the entry shows the cover only
+    plain = make_recipe(db, bob, title="Plain", visibility="public")
+    plan = make_plan(db, alice, start_date=MONDAY, entries=[
+        entry(1, "mon", "dinner", recipe_id=pictured.id),
+        entry(1, "mon", "lunch", recipe_id=plain.id),
+    ])
+
+    days = client.get(f"{plan_url(plan.id)}/schedule", params={"from": "2026-12-14", "days": 1},
+                      headers=as_alice).json()["days"]
+    lunch, dinner = days[0]["meals"]
+    detail = client.get(plan_url(plan.id), headers=as_alice).json()
+
+    assert lunch["recipe"]["image"] is None
+    image = dinner["recipe"]["image"]
+    assert (image["id"], image["width"], image["height"]) == (str(cover.id), 900, 600)
+    assert [e["recipe"]["image"] for e in detail["entries"]
+            if e["recipe"]["id"] == str(pictured.id)] == [image]
+    thumb = client.get(image["thumb_url"], headers={"Origin": "https://app.example"})
+    assert thumb.status_code == 200
+    assert thumb.headers["cross-origin-resource-policy"] == "cross-origin"
 
 
 def _statements(client: TestClient, engine: Engine, url: str, headers, **params) -> int:
