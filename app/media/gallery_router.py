@@ -40,7 +40,12 @@ def _read(links: LinkSigner, recipe_id: uuid.UUID, stored: service.StoredImage) 
     "/{recipe_id}/images",
     status_code=status.HTTP_201_CREATED,
     response_model=GalleryImageRead,
-    responses=problem_responses(400, 404, 409, 413, 415, 422, 429, 503),
+    responses={
+        200: {"model": GalleryImageRead,
+              "description": "This photo is already in the recipe's gallery (a retried "
+                             "upload): the existing one, unchanged."},
+        **problem_responses(400, 404, 409, 413, 415, 422, 429, 503),
+    },
     openapi_extra={"requestBody": UPLOAD_BODY},
     summary="Add a photo to a recipe (multipart field 'file'; at most 10 per recipe)",
 )
@@ -49,6 +54,8 @@ def add_recipe_photo(
     session: SessionDep, links: MediaLinks, response: Response,
 ) -> GalleryImageRead:
     stored = service.add_image(session, recipe.id, user.id, upload)
+    if not stored.created:
+        response.status_code = status.HTTP_200_OK
     response.headers["Location"] = links.url(stored.id, "original", links.expiry())
     return _read(links, recipe.id, stored)
 
@@ -76,7 +83,7 @@ def _gallery_item(
     "/{recipe_id}/images/{image_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_responses(404, 409),
+    responses=problem_responses(400, 404, 409),
     summary="Move a photo (position) or make it the cover (is_cover: true)",
 )
 def update_recipe_photo(

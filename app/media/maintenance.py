@@ -45,10 +45,13 @@ def collect_garbage(
     with make_session() as session:
         if isinstance(store, PostgresStore):
             # Same transaction as the rows: orphans only from hand edits; cheap to check.
-            while orphans := repository.orphan_blob_shas(session, BATCH):
+            seen: set[str] = set()
+            # A blob a writer is storing again right now is skipped (delete_blobs claims).
+            while orphans := [sha for sha in repository.orphan_blob_shas(session, BATCH)
+                              if sha not in seen]:
+                seen.update(orphans)
                 report.examined += len(orphans)
-                report.removed += len(orphans)
-                repository.delete_blob_rows(session, orphans)
+                report.removed += repository.delete_blobs(session, orphans)
                 session.commit()
             return report
         assert isinstance(store, S3Store)
@@ -68,11 +71,10 @@ def _remove_unreferenced(
     if not batch:
         return
     report.examined += len(batch)
-    orphans = set(batch) - repository.referenced(session, batch)
-    session.rollback()  # read-only: end the snapshot before the next batch
-    if orphans:
-        store.delete_objects(orphans)
-        report.removed += len(orphans)
+    try:
+        report.removed += store.delete_unnamed(session, batch)
+    finally:
+        session.rollback()  # releases the claims and ends the snapshot
 
 
 def migrate_to_s3(

@@ -107,6 +107,10 @@ def touch_recipe(
     return session.execute(statement).scalar_one_or_none()
 
 
+def recipe_version(session: Session, recipe_id: uuid.UUID) -> int:
+    return int(session.scalar(select(Recipe.version).where(Recipe.id == recipe_id)) or 0)
+
+
 def sync_cover_hash(session: Session, recipe_id: uuid.UUID) -> None:
     """recipes.image_sha256 := the cover's hash (or NULL): lists read it, not the images."""
     cover = (
@@ -158,6 +162,38 @@ def set_cover(session: Session, recipe_id: uuid.UUID, image_id: uuid.UUID) -> No
 # --- the PostgreSQL store's bytes --------------------------------------------------------
 
 
+# --- who may touch which bytes ----------------------------------------------------------
+#
+# Identical bytes are one blob or object, shared by every photo (any owner's) that has
+# them. A writer claims each hash it stores until its transaction ends; a deleter deletes
+# only hashes it can claim at once and that no row names once it holds the claim. So a
+# delete never lands between another request's store and its rows: either the writer
+# waits for the delete and stores the bytes again, or the deleter skips them (an orphan
+# at worst, for ``homechef media gc``). SQLite serialises writers: nothing to claim.
+
+
+def _claim_key(sha256: str) -> Any:
+    return func.hashtextextended(f"homechef.media:{sha256}", 0)
+
+
+def claim(session: Session, shas: Iterable[str]) -> None:
+    """Wait for, then hold until the transaction ends, each hash (sorted: no deadlock
+    between two writers of overlapping hashes)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for sha in sorted(set(shas)):
+        session.execute(select(func.pg_advisory_xact_lock(_claim_key(sha))))
+
+
+def try_claim(session: Session, shas: Iterable[str]) -> set[str]:
+    """The hashes claimed now without waiting (a busy one is being written: keep it)."""
+    wanted = set(shas)
+    if session.get_bind().dialect.name != "postgresql" or not wanted:
+        return wanted
+    return {sha for sha in sorted(wanted)
+            if session.scalar(select(func.pg_try_advisory_xact_lock(_claim_key(sha))))}
+
+
 def put_blob(session: Session, sha256: str, data: bytes) -> None:
     """Content-addressed: the same bytes are stored once, whoever uploads them again."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -183,15 +219,17 @@ def referenced(session: Session, shas: Iterable[str]) -> set[str]:
 
 def delete_blobs(session: Session, shas: Iterable[str]) -> None:
     """Delete these blobs unless a variant still names them (another photo, another
-    user: content addressing shares identical bytes)."""
-    wanted = list(set(shas))
-    if wanted:
-        session.execute(
-            delete(MediaBlob)
-            .where(MediaBlob.sha256.in_(wanted),
-                   ~exists().where(MediaVariant.sha256 == MediaBlob.sha256))
-            .execution_options(synchronize_session=False)
-        )
+    user: content addressing shares identical bytes) or a writer holds them."""
+    wanted = list(try_claim(session, shas))
+    if not wanted:
+        return 0
+    result = session.execute(
+        delete(MediaBlob)
+        .where(MediaBlob.sha256.in_(wanted),
+               ~exists().where(MediaVariant.sha256 == MediaBlob.sha256))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 def orphan_blob_shas(session: Session, limit: int = 1000) -> list[str]:
@@ -218,6 +256,14 @@ def variants_of_owner(session: Session, owner_id: uuid.UUID) -> Sequence[Any]:
         .order_by(MediaImage.recipe_id, MediaImage.position, MediaImage.id, MediaVariant.size)
     )
     return session.execute(statement).all()
+
+
+def variant_shas_of_recipe(session: Session, recipe_id: uuid.UUID) -> list[str]:
+    return list(session.scalars(
+        select(MediaVariant.sha256)
+        .join(MediaImage, MediaImage.id == MediaVariant.image_id)
+        .where(MediaImage.recipe_id == recipe_id)
+    ))
 
 
 def delete_images_of_owner(session: Session, owner_id: uuid.UUID) -> None:

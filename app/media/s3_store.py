@@ -89,26 +89,34 @@ class S3Store:
     def forget(self, session: Session, shas: Iterable[str]) -> None:
         """Once the transaction commits, delete the objects no variant names any more.
 
-        Which ones is decided just before the commit, not now: the same request may name
-        the same bytes again (a cover replaced by the same photo). If the delete fails,
-        they are orphans for ``homechef media gc``."""
+        Decided after the commit, in a short transaction of its own that claims each hash
+        (repository.claim): a rollback never leaves a row pointing at a deleted object,
+        the same request naming the same bytes again keeps them, and so does another
+        request storing them right now. If the delete fails, they are orphans for
+        ``homechef media gc``."""
         candidates = set(shas)
-        doomed: set[str] = set()
+        if not candidates:
+            return
+        event.listen(session, "after_commit",
+                     lambda current: self._delete_unnamed(current.get_bind(), candidates),
+                     once=True)
 
-        def decide(current: Session) -> None:
-            doomed.update(candidates - repository.referenced(current, candidates))
+    def _delete_unnamed(self, bind: Any, candidates: set[str]) -> None:
+        try:
+            with Session(bind=bind) as session, session.begin():
+                self.delete_unnamed(session, candidates)
+        except MediaStoreUnavailable:
+            logger.warning("media.delete_deferred",
+                           extra={"event": "media.delete_deferred", "count": len(candidates)})
 
-        def delete(_current: Session) -> None:
-            if not doomed:
-                return
-            try:
-                self.delete_objects(doomed)
-            except MediaStoreUnavailable:
-                logger.warning("media.delete_deferred",
-                               extra={"event": "media.delete_deferred", "count": len(doomed)})
-
-        event.listen(session, "before_commit", decide, once=True)
-        event.listen(session, "after_commit", delete, once=True)
+    def delete_unnamed(self, session: Session, candidates: Iterable[str]) -> int:
+        """Delete those of ``candidates`` that this transaction can claim and no row
+        names; the claims hold until it ends. How many were deleted."""
+        claimed = repository.try_claim(session, candidates)
+        doomed = claimed - repository.referenced(session, claimed)
+        if doomed:
+            self.delete_objects(doomed)
+        return len(doomed)
 
     def delete_objects(self, shas: Iterable[str]) -> None:
         keys = [{"Key": self.key(sha)} for sha in shas]

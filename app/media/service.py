@@ -68,8 +68,11 @@ def _write(
     *, position: int, is_cover: bool,
 ) -> uuid.UUID:
     """Bytes first, then the rows that name them."""
+    variants = _variants(processed)
+    # Held until commit: no concurrent delete can remove these bytes before our rows exist.
+    repository.claim(session, (encoded.sha256 for encoded in variants.values()))
     rows = []
-    for size, encoded in _variants(processed).items():
+    for size, encoded in variants.items():
         sha = encoded.sha256
         store.put(session, sha, encoded.data, encoded.content_type)
         rows.append({"size": size, "content_type": encoded.content_type, "width": encoded.width,
@@ -107,10 +110,21 @@ def add_image(
     session: Session, recipe_id: uuid.UUID, owner_id: uuid.UUID, processed: ProcessedImage,
     store: MediaStore | None = None,
 ) -> StoredImage:
-    """POST /images: a new photo at the end of the gallery (the cover if it is the first)."""
+    """POST /images: a new photo at the end of the gallery (the cover if it is the first).
+
+    A photo already in this recipe's gallery (the same bytes once re-encoded: a retried
+    upload, or a double tap) is not added again: the existing one comes back, unchanged,
+    with ``created`` False. So a retry needs no Idempotency-Key."""
     users_service.guard_active_for_write(session, owner_id)
+    twin = _twin(repository.gallery(session, recipe_id), processed)
+    if twin is not None:
+        return _existing(session, twin, processed, recipe_id)
     version = _lock(session, recipe_id, owner_id)
-    count = len(repository.gallery(session, recipe_id))
+    photos = repository.gallery(session, recipe_id)
+    twin = _twin(photos, processed)  # committed by a concurrent twin while we waited
+    if twin is not None:
+        return _existing(session, twin, processed, recipe_id, version)
+    count = len(photos)
     if count >= MAX_IMAGES:
         raise TooManyImages()
     image_id = _write(session, store or default_store(), recipe_id, processed,
@@ -118,6 +132,20 @@ def add_image(
     repository.sync_cover_hash(session, recipe_id)
     return _stored(image_id, processed, position=count, is_cover=count == 0, created=True,
                    version=version)
+
+
+def _twin(photos: list[GalleryRow], processed: ProcessedImage) -> GalleryRow | None:
+    return next((photo for photo in photos if photo.sha256 == processed.sha256), None)
+
+
+def _existing(
+    session: Session, photo: GalleryRow, processed: ProcessedImage, recipe_id: uuid.UUID,
+    version: int | None = None,
+) -> StoredImage:
+    if version is None:
+        version = repository.recipe_version(session, recipe_id)
+    return _stored(photo.id, processed, position=photo.position, is_cover=photo.is_cover,
+                   created=False, version=version)
 
 
 def replace_cover(
@@ -208,6 +236,16 @@ def remove_cover(
 
 def gallery(session: Session, recipe_id: uuid.UUID) -> list[GalleryRow]:
     return repository.gallery(session, recipe_id)
+
+
+def photo_hashes(session: Session, recipe_id: uuid.UUID) -> list[str]:
+    """Every stored size of the recipe's photos, read before the recipe is deleted."""
+    return repository.variant_shas_of_recipe(session, recipe_id)
+
+
+def forget_photos(session: Session, shas: list[str], store: MediaStore | None = None) -> None:
+    """After the recipe's rows are gone (the cascade): its bytes, unless shared."""
+    (store or default_store()).forget(session, shas)
 
 
 def cover_head(

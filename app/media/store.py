@@ -10,6 +10,11 @@ bytes exist (service._write puts first, inserts after).
   (a crash, a 503 halfway through the sizes) is an orphan that ``homechef media gc``
   removes; objects are deleted only after the transaction that dropped their last row
   commits, so a rollback never leaves a row pointing at a deleted object.
+
+Identical bytes are shared by every photo that has them, whoever uploaded them: writers
+claim the hashes they store and deleters skip hashes they cannot claim
+(repository.claim/try_claim), so a delete never removes bytes a concurrent upload is
+about to name.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ class PostgresStore:
         return None
 
     def forget(self, session: Session, shas: Iterable[str]) -> None:
+        # In the transaction that dropped the rows: a rollback restores both.
         repository.delete_blobs(session, shas)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.collections import list_parts
 from app.core.errors import AppError
+from app.media import service as media_service
 from app.media.links import LinkSigner, image_link, photo_link
 from app.recipes import list_counts, list_filters, listing, repository
 from app.recipes.exceptions import (
@@ -311,8 +312,12 @@ def _changes_something(current: Recipe, changes: RecipeUpdate) -> bool:
 
 def delete_recipe(session: Session, recipe: Recipe, if_match: str | None) -> None:
     expected = _expected_version(session, recipe, if_match)
+    # Only a recipe with a cover has photos; their bytes are named before the cascade.
+    photos = media_service.photo_hashes(session, recipe.id) if recipe.image_sha256 else []
     if not repository.delete_recipe(session, recipe.id, expected_version=expected):
         raise RecipeChanged() if expected is not None else RecipeNotFound()
+    if photos:
+        media_service.forget_photos(session, photos)
 
 
 # --- lists --------------------------------------------------------------------------------

@@ -79,8 +79,9 @@ def test_every_create_post_of_the_api_opts_in(app: FastAPI) -> None:
     """A new create route that forgets the marker fails here, not in a phone's retry."""
     # Not creates: the token exchange, logout and the webhook have their own replay rules;
     # imports store nothing (drafts); a calendar feed token is a secret not to be stored;
-    # a photo upload streams up to MAX_UPLOAD_BYTES after the owner check, and the marker
-    # would buffer the whole multipart body before that check (left for a follow-up).
+    # a photo upload is idempotent by content: the same photo again returns the photo it
+    # made (200; tests/media/test_retries_and_shared_bytes.py), and the marker would buffer
+    # the whole multipart body before the owner check.
     exempt = {"/api/v1/auth/token", "/api/v1/auth/logout", "/api/v1/webhooks/clerk",
               "/api/v1/meal-plans/feed-token", "/api/v1/recipes/{recipe_id}/images"}
     missing = []

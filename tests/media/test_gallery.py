@@ -160,11 +160,13 @@ def test_concurrent_uploads_never_pass_the_limit(
 
     for i in range(8):
         add_photo(db, recipe, f"p{i}".encode())
-    processed = process_image(io.BytesIO(jpeg((32, 32))), max_pixels=10_000_000)
+    # Four different photos (the same one twice would be one photo: test_retries).
+    photos = [process_image(io.BytesIO(jpeg((32 + i, 32))), max_pixels=10_000_000)
+              for i in range(4)]
     outcomes: list[str] = []
     barrier = threading.Barrier(4)
 
-    def attempt() -> None:
+    def attempt(processed) -> None:
         with Session(engine) as session:
             barrier.wait()
             try:
@@ -175,7 +177,7 @@ def test_concurrent_uploads_never_pass_the_limit(
                 session.rollback()
                 outcomes.append("refused")
 
-    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    threads = [threading.Thread(target=attempt, args=(photo,)) for photo in photos]
     for thread in threads:
         thread.start()
     for thread in threads:
