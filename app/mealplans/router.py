@@ -16,7 +16,6 @@ from app.core.errors import problem_responses
 from app.db.session import SessionDep, UnitOfWorkRoute
 from app.idempotency.dependencies import IDEMPOTENCY_PROBLEMS, Idempotent
 from app.mealplans import feed, service
-from app.media.dependencies import MediaLinks
 from app.mealplans.repository import PlanRow
 from app.mealplans.schemas import (
     MAX_SCHEDULE_DAYS,
@@ -29,6 +28,7 @@ from app.mealplans.schemas import (
     MealPlanUpdate,
     ScheduleOut,
 )
+from app.media.dependencies import MediaLinks
 
 router = APIRouter(prefix="/meal-plans", tags=["meal plans"], route_class=UnitOfWorkRoute)
 

@@ -14,8 +14,8 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from app.core.sanitize import PlainText
-from app.media.schemas import ImageLink
 from app.mealplans.models import MAX_ROTATION_WEEKS
+from app.media.schemas import ImageLink
 from app.recipes.schemas import MAX_SERVINGS
 
 MAX_PLANS = 100

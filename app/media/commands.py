@@ -49,13 +49,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _with_sessions(settings: Any, work: Any) -> int:
-    from sqlalchemy.orm import Session
-
     from app.db.engine import make_engine
+    from app.db.session import script_session
 
     engine = make_engine(settings)
     try:
-        return int(work(lambda: Session(engine)))
+        return int(work(lambda: script_session(engine)))
     except MediaStoreUnavailable:
         print("The media store cannot be reached; nothing was lost, run it again.",
               file=sys.stderr)

@@ -13,6 +13,7 @@ batch at a time; ``delete_source`` drops the copied rows from media_blobs afterw
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,52 +39,53 @@ class MigrateReport:
     source_rows_deleted: int = 0
 
 
-def collect_garbage(
-    make_session: Callable[[], Session], store: MediaStore, grace: timedelta
-) -> GcReport:
+#: A new unit of work (app.db.session.script_session): each batch commits on its own, so
+#: an interrupted run keeps what it did and a re-run goes on from there.
+Units = Callable[[], AbstractContextManager[Session]]
+
+
+def collect_garbage(units: Units, store: MediaStore, grace: timedelta) -> GcReport:
     report = GcReport()
-    with make_session() as session:
-        if isinstance(store, PostgresStore):
-            # Same transaction as the rows: orphans only from hand edits; cheap to check.
-            seen: set[str] = set()
-            # A blob a writer is storing again right now is skipped (delete_blobs claims).
-            while orphans := [sha for sha in repository.orphan_blob_shas(session, BATCH)
-                              if sha not in seen]:
+    if isinstance(store, PostgresStore):
+        # Same transaction as the rows: orphans only from failed deletes and hand edits.
+        seen: set[str] = set()
+        while True:
+            with units() as session:
+                # A blob a writer is storing again right now is skipped (delete_blobs claims).
+                orphans = [sha for sha in repository.orphan_blob_shas(session, BATCH)
+                           if sha not in seen]
+                if not orphans:
+                    return report
                 seen.update(orphans)
                 report.examined += len(orphans)
                 report.removed += repository.delete_blobs(session, orphans)
-                session.commit()
-            return report
-        assert isinstance(store, S3Store)
-        batch: list[str] = []
-        for sha in store.stored(older_than=grace):
-            batch.append(sha)
-            if len(batch) >= BATCH:
-                _remove_unreferenced(session, store, batch, report)
-                batch = []
-        _remove_unreferenced(session, store, batch, report)
+    assert isinstance(store, S3Store)
+    batch: list[str] = []
+    for sha in store.stored(older_than=grace):
+        batch.append(sha)
+        if len(batch) >= BATCH:
+            _remove_unreferenced(units, store, batch, report)
+            batch = []
+    _remove_unreferenced(units, store, batch, report)
     return report
 
 
-def _remove_unreferenced(
-    session: Session, store: S3Store, batch: list[str], report: GcReport
-) -> None:
+def _remove_unreferenced(units: Units, store: S3Store, batch: list[str], report: GcReport) -> None:
     if not batch:
         return
     report.examined += len(batch)
-    try:
+    with units() as session:  # the claims hold until it ends
         report.removed += store.delete_unnamed(session, batch)
-    finally:
-        session.rollback()  # releases the claims and ends the snapshot
 
 
-def migrate_to_s3(
-    make_session: Callable[[], Session], target: S3Store, *, delete_source: bool = False
-) -> MigrateReport:
+def migrate_to_s3(units: Units, target: S3Store, *, delete_source: bool = False) -> MigrateReport:
     report = MigrateReport()
     after = ""
-    with make_session() as session:
-        while batch := repository.blob_batch(session, after, BATCH):
+    while True:
+        with units() as session:
+            batch = repository.blob_batch(session, after, BATCH)
+            if not batch:
+                return report
             copied = []
             for sha, content_type in batch:
                 if target.exists(sha):
@@ -98,6 +100,4 @@ def migrate_to_s3(
             if delete_source and copied:
                 repository.delete_blob_rows(session, copied)
                 report.source_rows_deleted += len(copied)
-            session.commit()
-            after = batch[-1][0]
-    return report
+        after = batch[-1][0]

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
     Text,
     Uuid,
+    and_,
     any_,
     bindparam,
     cast,

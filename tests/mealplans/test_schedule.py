@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from app.mealplans import service
 from app.mealplans.exceptions import InvalidScheduleRange, MealPlanNotFound, NoActiveMealPlan
 from app.mealplans.schedule import PlannedRecipe, rotation_week
-from tests.media.factories import add_photo
 from tests.mealplans.factories import ACTIVE, assert_problem, entry, make_plan, plan_url
+from tests.media.factories import add_photo
 from tests.recipes.factories import make_recipe
 from tests.sql_counting import counting
 

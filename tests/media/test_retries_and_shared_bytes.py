@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from app.db.session import script_session
 from app.media import repository, service
 from app.media.images import process_image
 from app.media.maintenance import collect_garbage
@@ -109,7 +110,7 @@ def test_a_delete_leaves_bytes_a_concurrent_upload_is_about_to_name(
         writer.rollback()
         writer.close()
     # Nobody named them in the end: an orphan, which gc removes; not before.
-    report = collect_garbage(lambda: Session(engine), service.default_store(), timedelta(0))
+    report = collect_garbage(lambda: script_session(engine), service.default_store(), timedelta(0))
     assert report.removed == 3 and _count(db, MediaBlob) == 0
 
 
@@ -122,13 +123,13 @@ def test_gc_and_recipe_delete_skip_claimed_bytes_then_remove_them(
     try:
         assert client.delete(f"{RECIPES}/{recipe.id}", headers=as_owner).status_code == 204
         assert _count(db, MediaBlob) == 3
-        report = collect_garbage(lambda: Session(engine), service.default_store(),
+        report = collect_garbage(lambda: script_session(engine), service.default_store(),
                                  timedelta(0))
         assert report.removed == 0 and _count(db, MediaBlob) == 3
     finally:
         writer.rollback()
         writer.close()
-    assert collect_garbage(lambda: Session(engine), service.default_store(),
+    assert collect_garbage(lambda: script_session(engine), service.default_store(),
                            timedelta(0)).removed == 3
 
 
@@ -166,7 +167,7 @@ def test_the_bucket_keeps_objects_a_concurrent_upload_is_about_to_name(
     finally:
         writer.rollback()
         writer.close()
-    report = collect_garbage(lambda: Session(engine), bucket, timedelta(0))
+    report = collect_garbage(lambda: script_session(engine), bucket, timedelta(0))
     assert report.removed == len(stored) and set(bucket.stored()) == set()
     # And with nobody writing, a delete removes the objects at once.
     again = _post(client, recipe, headers, photo)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from app.db.session import script_session
 from app.media import store as media_store
 from app.media.maintenance import collect_garbage, migrate_to_s3
 from app.media.models import MediaBlob, MediaImage
@@ -130,9 +131,9 @@ def test_gc_removes_orphans_and_keeps_what_rows_name(
     # Bytes stored by a request that then died before its rows committed.
     bucket.put(db, "0" * 64, b"orphan", "image/jpeg")
 
-    young = collect_garbage(lambda: Session(engine), bucket, timedelta(hours=1))
+    young = collect_garbage(lambda: script_session(engine), bucket, timedelta(hours=1))
     assert young.removed == 0 and "0" * 64 in keys(bucket)
-    report = collect_garbage(lambda: Session(engine), bucket, timedelta(0))
+    report = collect_garbage(lambda: script_session(engine), bucket, timedelta(0))
     assert (report.examined, report.removed) == (4, 1)
     assert keys(bucket) == named
 
@@ -177,16 +178,16 @@ def test_migrate_to_s3_is_resumable_and_rerunnable(
         add_photo(db, make_recipe(db, owner), f"photo {i}".encode())  # 9 blobs in PostgreSQL
     interrupted = _FailsAfter(target.client, target.bucket, target.prefix, None)
     with pytest.raises(MediaStoreUnavailable):
-        migrate_to_s3(lambda: Session(engine), interrupted, delete_source=True)
+        migrate_to_s3(lambda: script_session(engine), interrupted, delete_source=True)
     assert len(keys(target)) == 2
     assert db.scalar(select(func.count()).select_from(MediaBlob)) == 9  # nothing dropped
 
-    resumed = migrate_to_s3(lambda: Session(engine), target, delete_source=True)
+    resumed = migrate_to_s3(lambda: script_session(engine), target, delete_source=True)
     assert (resumed.copied, resumed.already_there, resumed.source_rows_deleted) == (7, 2, 9)
     assert len(keys(target)) == 9
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(MediaBlob)) == 0
-    again = migrate_to_s3(lambda: Session(engine), target)
+    again = migrate_to_s3(lambda: script_session(engine), target)
     assert (again.copied, again.already_there) == (0, 0)
     # The photos now read from the bucket.
     media_store._current = target
