@@ -21,7 +21,7 @@ from app.auth.principal import Principal
 from app.collections import list_parts
 from app.core.errors import AppError
 from app.media.links import LinkSigner, image_link, photo_link
-from app.recipes import list_counts, list_filters, listing, repository
+from app.recipes import list_counts, list_filters, list_pages, listing, repository
 from app.recipes.exceptions import (
     MalformedIfMatch,
     RecipeChanged,
@@ -322,11 +322,11 @@ def list_recipes(
     session: Session, user: Principal, params: RecipeListParams, secret: str, links: LinkSigner
 ) -> RecipePage:
     key = cursor_key(secret)
-    query, fingerprint, params = list_filters.plan(session, user, params, key, SORT_KEY_TYPES)
+    planned, rows, more = list_filters.fetch(session, user, params, key, SORT_KEY_TYPES)
+    query, fingerprint, params = planned.query, planned.fingerprint, planned.params
     query = replace(query, dialect=session.get_bind().dialect.name)
-    rows, more = listing.fetch_page(session, query)
-    tags = listing.page_tags(session, query, rows)
-    collections = listing.page_collections(session, query, rows)
+    tags = list_pages.page_tags(session, query, rows)
+    collections = list_pages.page_collections(session, query, rows)
     next_cursor = None
     exp = links.expiry()  # one expiry for the page: every link on it is cacheable
     if more and rows:
@@ -335,7 +335,7 @@ def list_recipes(
         items=[_summary(row, tags.get(row.id, []), collections.get(row.id, []), links, exp)
                for row in rows],
         next_cursor=next_cursor,
-        total=listing.count(session, query) if params.include_total else None,
+        total=list_pages.count(session, query) if params.include_total else None,
     )
 
 
