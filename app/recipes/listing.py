@@ -194,6 +194,13 @@ def _sort_expression(shape: Shape) -> ColumnElement[Any]:
 
 
 def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
+    return [branch for branch in _branch_pair(shape) if branch is not None]
+
+
+def _branch_pair(
+    shape: Shape,
+) -> tuple[list[ColumnElement[bool]] | None, list[ColumnElement[bool]] | None]:
+    """The conditions of the mine and the others' public branch; None: no such branch."""
     mine: list[ColumnElement[bool]] | None = None
     others: list[ColumnElement[bool]] | None = None
     if shape.scope in ("mine", "all"):
@@ -211,7 +218,7 @@ def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
             others = None
         if mine is not None:
             mine.append(Recipe.visibility == shape.visibility)
-    return [branch for branch in (mine, others) if branch is not None]
+    return mine, others
 
 
 def _filters(shape: Shape) -> list[ColumnElement[bool]]:
@@ -365,6 +372,18 @@ def count_statement(shape: Shape) -> Select[Any] | None:
         return None
     merged = arms[0] if len(arms) == 1 else union_all(*arms)
     return select(func.count()).select_from(merged.subquery())
+
+
+@functools.lru_cache(maxsize=256)
+def own_count_condition(shape: Shape) -> ColumnElement[bool] | None:
+    """For a count over the caller's own recipes only (the default scope): the condition
+    a recipe of theirs must meet, so that the collections list counts all such filters
+    in ONE pass over the caller's recipes (``count(*) FILTER (WHERE ...)``). None for a
+    shape that reaches other people's recipes (or none): count it with count_statement."""
+    mine, others = _branch_pair(shape)
+    if mine is None or others is not None:
+        return None
+    return and_(*mine, *_filters(shape))
 
 
 def count_shape(query: ListQuery) -> Shape:

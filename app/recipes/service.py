@@ -342,8 +342,9 @@ def list_recipes(
 def saved_filter_counts(
     session: Session, user: Principal, saved: Sequence[tuple[str, dict[str, Any]]]
 ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
-    """For the collections list: each saved filter's count as a scalar subquery (None when
-    it can match nothing) and the values of all of them, to be run as ONE statement.
+    """For the collections list: each saved filter's count as a part (list_counts: a
+    condition on the caller's own recipes, or a scalar subquery; None when it can match
+    nothing) and the values of all of them, to be run as ONE statement.
 
     ``saved`` pairs a unique parameter prefix with a smart collection's stored filter.
     """
@@ -359,8 +360,8 @@ def saved_filter_counts(
             # recipes says why (CollectionFilterInvalid).
             parts.append((prefix, None))
             continue
-        subquery, bound = list_counts.count_part(query, prefix)
-        parts.append((prefix, subquery))
+        part, bound = list_counts.count_part(query, prefix)
+        parts.append((prefix, part))
         values.update(bound)
     return parts, values
 
