@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Row,
     Uuid,
     bindparam,
     delete,
@@ -66,11 +67,19 @@ def find_owned(
     )
 
 
-def collections_of(session: Session, owner_id: uuid.UUID) -> Sequence[Collection]:
-    return session.scalars(
-        select(Collection).where(Collection.owner_id == owner_id)
-        .order_by(Collection.position, Collection.name, Collection.id)
-    ).all()
+# Built once: building the select and its cache key per request, and loading ORM
+# objects, were a third of the collections list's Python time (py-spy, bench/inprocess.py).
+_COLLECTIONS_OF = (
+    select(*Collection.__table__.c)
+    .where(Collection.__table__.c.owner_id == bindparam("owner", type_=Uuid()))
+    .order_by(Collection.__table__.c.position, Collection.__table__.c.name,
+              Collection.__table__.c.id)
+)
+
+
+def collections_of(session: Session, owner_id: uuid.UUID) -> Sequence[Row[Any]]:
+    """The owner's collections as rows (the attributes of a Collection), in list order."""
+    return read_rows(session, _COLLECTIONS_OF, {"owner": owner_id}).all()
 
 
 def update_collection(

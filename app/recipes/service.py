@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.collections import list_parts
+from app.collections.exceptions import CollectionFilterInvalid
 from app.core.errors import AppError
 from app.media.links import LinkSigner, image_link, photo_link
 from app.recipes import list_counts, list_filters, list_pages, listing, repository
@@ -339,25 +340,32 @@ def list_recipes(
     )
 
 
+def saved_filter(raw: dict[str, Any]) -> RecipeFilter:
+    """A smart collection's stored filter, validated by the list's current rules
+    (CollectionFilterInvalid when they refuse it)."""
+    return list_filters.saved_filter(raw)
+
+
 def saved_filter_counts(
-    session: Session, user: Principal, saved: Sequence[tuple[str, dict[str, Any]]]
+    session: Session, user: Principal, saved: Sequence[tuple[str, RecipeFilter | None]]
 ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
     """For the collections list: each saved filter's count as a part (list_counts: a
     condition on the caller's own recipes, or a scalar subquery; None when it can match
     nothing) and the values of all of them, to be run as ONE statement.
 
-    ``saved`` pairs a unique parameter prefix with a smart collection's stored filter.
+    ``saved`` pairs a unique parameter prefix with a smart collection's filter, validated
+    by ``saved_filter`` (None: one the rules no longer accept, which counts nothing
+    here; listing its recipes says why, CollectionFilterInvalid).
     """
     dialect = session.get_bind().dialect.name
     parts: list[tuple[str, Any]] = []
     values: dict[str, Any] = {}
-    for prefix, raw in saved:
+    for prefix, params in saved:
         try:
-            params = list_filters.saved_filter(raw)
+            if params is None:
+                raise CollectionFilterInvalid()
             query = replace(list_filters.list_query(user, params, limit=1), dialect=dialect)
         except AppError:
-            # A filter the rules no longer accept counts nothing here; listing its
-            # recipes says why (CollectionFilterInvalid).
             parts.append((prefix, None))
             continue
         part, bound = list_counts.count_part(query, prefix)
