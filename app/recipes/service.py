@@ -19,10 +19,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.collections import list_parts
-from app.collections.exceptions import CollectionFilterInvalid
-from app.core.errors import AppError
 from app.media.links import LinkSigner, image_link, photo_link
-from app.recipes import list_counts, list_filters, list_pages, listing, repository
+from app.recipes import list_filters, list_pages, listing, repository
 from app.recipes.exceptions import (
     MalformedIfMatch,
     RecipeChanged,
@@ -35,6 +33,11 @@ from app.recipes.pagination import (
     encode_cursor,
 )
 from app.recipes.repository import RecipeCard, RecipeDetail, RecipeIngredients
+from app.recipes.saved_filters import (  # re-exported: the collections domain's way in
+    saved_filter as saved_filter,
+)
+from app.recipes.saved_filters import saved_filter_counts as saved_filter_counts
+from app.recipes.saved_filters import validate_saved_filter as validate_saved_filter
 from app.recipes.scaling import display_quantity
 from app.recipes.schemas import (
     CollectionRef,
@@ -42,7 +45,6 @@ from app.recipes.schemas import (
     IngredientIn,
     IngredientOut,
     RecipeCreate,
-    RecipeFilter,
     RecipeListParams,
     RecipePage,
     RecipeRead,
@@ -338,45 +340,6 @@ def list_recipes(
         next_cursor=next_cursor,
         total=list_pages.count(session, query) if params.include_total else None,
     )
-
-
-def saved_filter(raw: dict[str, Any]) -> RecipeFilter:
-    """A smart collection's stored filter, validated by the list's current rules
-    (CollectionFilterInvalid when they refuse it)."""
-    return list_filters.saved_filter(raw)
-
-
-def saved_filter_counts(
-    session: Session, user: Principal, saved: Sequence[tuple[str, RecipeFilter | None]]
-) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
-    """For the collections list: each saved filter's count as a part (list_counts: a
-    condition on the caller's own recipes, or a scalar subquery; None when it can match
-    nothing) and the values of all of them, to be run as ONE statement.
-
-    ``saved`` pairs a unique parameter prefix with a smart collection's filter, validated
-    by ``saved_filter`` (None: one the rules no longer accept, which counts nothing
-    here; listing its recipes says why, CollectionFilterInvalid).
-    """
-    dialect = session.get_bind().dialect.name
-    parts: list[tuple[str, Any]] = []
-    values: dict[str, Any] = {}
-    for prefix, params in saved:
-        try:
-            if params is None:
-                raise CollectionFilterInvalid()
-            query = replace(list_filters.list_query(user, params, limit=1), dialect=dialect)
-        except AppError:
-            parts.append((prefix, None))
-            continue
-        part, bound = list_counts.count_part(query, prefix)
-        parts.append((prefix, part))
-        values.update(bound)
-    return parts, values
-
-
-def validate_saved_filter(user: Principal, params: RecipeFilter) -> None:
-    """The list's own rules on a filter about to be saved (relevance needs q, ...)."""
-    list_filters.list_query(user, params, limit=1)
 
 
 def _excerpt(text: str | None) -> str | None:
