@@ -13,7 +13,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from app.collections.models import Collection
-from tests.recipe_collections.factories import collection_url, make_collection
+from tests.recipe_collections.factories import COLLECTIONS, collection_url, make_collection
 from tests.recipes.factories import make_recipes
 from tests.recipes.support import RECIPES, assert_problem
 from tests.sql_counting import counting
@@ -124,3 +124,13 @@ def test_uncollected_is_one_statement(
     response, statements = _get(client, engine, as_alice, collection="none", limit=1,
                                 cursor=cursor)
     assert len(_titles(response)) == 1 and statements == 1
+
+
+def test_a_smart_collection_seen_in_the_collections_list_opens_in_one_statement(
+    client, engine: Engine, db: Session, alice, as_alice
+) -> None:
+    make_recipes(db, alice, 2, title="Soup", tags=["winter"])
+    smart = make_collection(db, alice, name="Winter", filter={"tag": ["winter"]})
+    assert client.get(COLLECTIONS, headers=as_alice).status_code == 200
+    response, statements = _get(client, engine, as_alice, collection=str(smart.id))
+    assert _titles(response) == ["Soup", "Soup"] and statements == 1
