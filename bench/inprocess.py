@@ -24,6 +24,9 @@ Cases (the same seeded users, tokens and recipes as load.py):
                                  Prometheus metrics is get - get_nometrics)
     get_traced                   GET one recipe with OpenTelemetry on (spans to a
                                  batch processor whose exporter drops them)
+    own / collections /          the collections rows of load.py (issue 16): the default
+    hand / smart                 list (own recipes), GET /collections with every count,
+                                 a page of a hand-picked and of a smart collection
 
 Each round runs every case once over its whole request set; the table shows the best
 round (the least disturbed by other load) and the API/reference CPU ratio.
@@ -61,7 +64,7 @@ DUTY_PAIRS = {"get": "duty_get", "list": "duty_list", "search": "duty_search",
               "get304": "duty_get"}
 CASES = ["ref_health", "open", "authed", "ref_get", "duty_get", "get", "get304", "ref_list",
          "duty_list", "list", "ref_search", "duty_search", "search", "get_nometrics",
-         "get_traced"]
+         "get_traced", "own", "collections", "hand", "smart"]
 
 
 def _scope(req: Req) -> dict[str, Any]:
@@ -136,6 +139,10 @@ def _requests(pop: workload.Population,
         "get304": ("api", revalidations[:500]),
         "get_nometrics": ("api", workload.get_one(pop, reference=False)[:500]),
         "get_traced": ("traced", workload.get_one(pop, reference=False)[:500]),
+        "own": ("api", workload.own_list_page(pop)[:500]),
+        "collections": ("api", workload.collections_list(pop)[:500]),
+        "hand": ("api", workload.collection_page(pop, smart=False)[:500]),
+        "smart": ("api", workload.collection_page(pop, smart=True)[:500]),
     }
 
 

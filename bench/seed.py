@@ -364,7 +364,8 @@ CREATE TABLE IF NOT EXISTS bench_seed (
 )
 """
 
-_APP_TABLES = ("collection_recipes", "collections", "favorites", "recipe_images",
+_APP_TABLES = ("collection_recipes", "collections", "favorites", "media_variants",
+               "media_images", "media_blobs",
                "recipe_tags", "recipe_ingredients", "recipe_steps", "recipes",
                "revoked_sessions", "webhook_events", "users")
 
@@ -479,7 +480,8 @@ def restore(engine: Engine) -> None:
         conn.execute(text(
             "DELETE FROM users WHERE created_at > (SELECT seeded_at FROM bench_seed)"))
         conn.execute(text("DELETE FROM favorites"))
-        conn.execute(text("DELETE FROM recipe_images"))
+        conn.execute(text("DELETE FROM media_images"))  # variants cascade
+        conn.execute(text("DELETE FROM media_blobs"))
         conn.execute(text("UPDATE recipes SET image_sha256 = NULL WHERE image_sha256 IS NOT NULL"))
         conn.execute(text("DELETE FROM revoked_sessions"))
 

@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.collections import repository
+from app.collections import list_parts, repository
 from app.collections.exceptions import (
     CollectionChanged,
     CollectionFull,
@@ -36,8 +37,10 @@ from app.collections.schemas import (
     MembershipState,
     SmartFilter,
 )
+from app.core.errors import AppError
 from app.recipes import service as recipes_service
 from app.recipes.exceptions import RecipeNotFound
+from app.recipes.schemas import RecipeFilter
 from app.users import service as users_service
 
 
@@ -64,7 +67,7 @@ def _saved(user: Principal, smart: SmartFilter) -> dict[str, Any]:
 
 
 def _counts(
-    session: Session, user: Principal, collections: Sequence[Collection],
+    session: Session, user: Principal, collections: Sequence[Collection | Row[Any]],
     only: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, int]:
     """Every count in one statement (hand-picked and smart), whatever their number."""
@@ -72,13 +75,27 @@ def _counts(
         return {}
     smart = [(f"s{i}_", c) for i, c in enumerate(collections) if c.filter is not None]
     parts, values = recipes_service.saved_filter_counts(
-        session, user, [(prefix, c.filter or {}) for prefix, c in smart])
+        session, user, [(prefix, _valid_filter(user, c)) for prefix, c in smart])
     ids = {prefix: c.id for prefix, c in smart}
     return repository.counts(
         session, user.id, [(ids[prefix], prefix, sub) for prefix, sub in parts], values, only)
 
 
-def to_read(collection: Collection, recipe_count: int) -> CollectionRead:
+def _valid_filter(user: Principal, collection: Collection | Row[Any]) -> RecipeFilter | None:
+    """A smart collection's filter, validated once per version and process (shared with
+    the recipe list's cache, list_parts.SAVED_FILTERS); None when the rules refuse it."""
+    known = list_parts.SAVED_FILTERS.get(user.id, collection.id, collection.version)
+    if known is not None:
+        return known[1]  # type: ignore[no-any-return]
+    try:
+        saved = recipes_service.saved_filter(collection.filter or {})
+    except AppError:
+        return None
+    list_parts.SAVED_FILTERS.put(user.id, collection.id, collection.version, saved)
+    return saved
+
+
+def to_read(collection: Collection | Row[Any], recipe_count: int) -> CollectionRead:
     return CollectionRead(
         id=collection.id, name=collection.name, description=collection.description,
         position=collection.position,

@@ -1,7 +1,7 @@
 """From the list's parameters (or a smart collection's saved filter) to a ``ListQuery``.
 
-A ``collection`` id is resolved here: a hand-picked collection becomes a membership
-condition of the page statement; a smart one contributes its saved filter, which the
+A ``collection`` id is planned here (``plan``, ``fetch``): a hand-picked collection becomes
+a membership condition of the page statement; a smart one contributes its saved filter, which the
 request's own parameters narrow (tags and ingredients add up, ``q`` words add up,
 ``max_total_minutes`` takes the smaller, ``favorites`` either) or override (``sort``,
 ``cuisine``, ``owner``, ``visibility``, ``scope``: the request's choice wins).
@@ -10,17 +10,21 @@ request's own parameters narrow (tags and ingredients add up, ``q`` words add up
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.collections import list_parts
-from app.collections.exceptions import CollectionFilterInvalid
+from app.collections.exceptions import CollectionFilterInvalid, CollectionNotFound
+from app.core.errors import AppError
+from app.recipes import list_pages as listing_pages
 from app.recipes import listing
-from app.recipes.exceptions import InvalidCursor, RelevanceNeedsQuery
+from app.recipes.exceptions import RelevanceNeedsQuery
 from app.recipes.pagination import decode_cursor, query_fingerprint
 from app.recipes.schemas import RecipeFilter, RecipeListParams
 from app.recipes.search import parse_query
@@ -105,45 +109,114 @@ def _narrowed(saved: RecipeFilter, request: RecipeListParams) -> RecipeListParam
         include_total=request.include_total)
 
 
-def resolve(
-    session: Session, user: Principal, params: RecipeListParams
-) -> tuple[RecipeListParams, uuid.UUID | None]:
-    """The effective parameters and the hand-picked collection to list, if any (404 for a
-    collection that is not the caller's)."""
-    if params.collection is None or params.collection == "none":
-        return params, None
-    source = list_parts.resolve(session, user.id, uuid.UUID(params.collection))
+@dataclass(frozen=True)
+class Planned:
+    #: The query to run, its cursor position decoded.
+    query: listing.ListQuery
+    fingerprint: str
+    #: The effective parameters (a smart collection's filter narrowed by the request's).
+    params: RecipeListParams
+
+
+def _after(query: listing.ListQuery, printed: str, cursor: str | None, key: bytes,
+           key_types: dict[str, type]) -> listing.ListQuery:
+    if not cursor:
+        return query
+    return replace(query, after=decode_cursor(key, cursor, printed, key_types[query.sort]))
+
+
+def _hand_picked(user: Principal, params: RecipeListParams, collection_id: uuid.UUID,
+                 key: bytes, key_types: dict[str, type]) -> Planned:
+    query = list_query(user, params, params.limit, collection_id)
+    printed = fingerprint(query, params.q, params.collection)
+    query = _after(query, printed, params.cursor, key, key_types)
+    return Planned(replace(query, source_id=collection_id), printed, params)
+
+
+def _smart(user: Principal, params: RecipeListParams, collection_id: uuid.UUID,
+           saved: RecipeFilter, version: int | None, key: bytes,
+           key_types: dict[str, type]) -> Planned:
+    """``version``: the page's rows come only while it is current (None: unchecked)."""
+    effective = _narrowed(saved, params)
+    query = list_query(user, effective, effective.limit)
+    printed = fingerprint(query, effective.q, params.collection)
+    query = _after(query, printed, effective.cursor, key, key_types)
+    return Planned(replace(query, source_id=collection_id, source_version=version),
+                   printed, effective)
+
+
+def _looked_up(session: Session, user: Principal, params: RecipeListParams,
+               collection_id: uuid.UUID, key: bytes, key_types: dict[str, type]) -> Planned:
+    """The collection's row read first (one statement more): 404 before anything else."""
+    source = list_parts.resolve(session, user.id, collection_id)
     if source.filter is None:
-        return params, source.id
-    return _narrowed(saved_filter(source.filter), params), None
+        return _hand_picked(user, params, collection_id, key, key_types)
+    saved = _remembered(user, collection_id, source.version, source.filter)
+    return _smart(user, params, collection_id, saved, source.version, key, key_types)
+
+
+def _remembered(user: Principal, collection_id: uuid.UUID, version: int,
+                raw: dict[str, Any]) -> RecipeFilter:
+    list_parts.SAVED_FILTERS.forget(user.id, collection_id)
+    saved = saved_filter(raw)
+    list_parts.SAVED_FILTERS.put(user.id, collection_id, version, saved)
+    return saved
 
 
 def plan(
     session: Session, user: Principal, params: RecipeListParams, key: bytes,
     key_types: dict[str, type],
-) -> tuple[listing.ListQuery, str, RecipeListParams]:
+) -> Planned:
     """The query to run (its cursor position decoded), its fingerprint, and the effective
     parameters.
 
-    A next page of a hand-picked collection is ONE statement: its cursor, signed for this
-    caller and this collection as hand-picked, proves the collection was the caller's when
-    the first page was served (ownership never changes, and a deleted collection has no
-    members left), so the collection's row is not read again. Any other cursor, and every
-    first page, reads the collection's row first (``resolve``).
+    A collection's page carries the collection's row (``ListQuery.source_id``), so no
+    statement reads it first. Which SQL to build is a guess checked by that statement:
+    a smart collection's filter as this process last saw it (``SAVED_FILTERS``), whose
+    version the statement checks, or else a hand-picked collection (the statement says
+    if it is smart after all: ``fetch``). Anything the guess cannot plan (a cursor of
+    another kind or filter, relevance without q) reads the collection's row first,
+    so that a collection that is not the caller's is a 404 whatever else is wrong.
     """
     asked = params.collection
-    if params.cursor and asked is not None and asked != "none":
-        hand = list_query(user, params, params.limit, uuid.UUID(asked))
-        hand_print = fingerprint(hand, params.q, asked)
-        try:
-            after = decode_cursor(key, params.cursor, hand_print, key_types[hand.sort])
-            return replace(hand, after=after), hand_print, params
-        except InvalidCursor:
-            pass  # a smart collection's cursor, or not one of ours: decided below
-    effective, member_of = resolve(session, user, params)
-    query = list_query(user, effective, effective.limit, member_of)
-    printed = fingerprint(query, effective.q, asked)
-    if effective.cursor:
-        after = decode_cursor(key, effective.cursor, printed, key_types[query.sort])
-        query = replace(query, after=after)
-    return query, printed, effective
+    if asked is None or asked == "none":
+        query = list_query(user, params, params.limit)
+        printed = fingerprint(query, params.q, asked)
+        return Planned(_after(query, printed, params.cursor, key, key_types), printed, params)
+    collection_id = uuid.UUID(asked)
+    known = list_parts.SAVED_FILTERS.get(user.id, collection_id)
+    try:
+        if known is not None:
+            version, saved = known
+            return _smart(user, params, collection_id, saved, version, key, key_types)
+        return _hand_picked(user, params, collection_id, key, key_types)
+    except AppError:
+        return _looked_up(session, user, params, collection_id, key, key_types)
+
+
+def fetch(
+    session: Session, user: Principal, params: RecipeListParams, key: bytes,
+    key_types: dict[str, type],
+) -> tuple[Planned, Sequence[Row[Any]], bool]:
+    """The plan, up to ``limit`` rows and whether more follow: ONE statement for any page
+    of a collection whose kind and filter the plan guessed right (PostgreSQL; SQLite adds
+    its tags and collections statements), two when the guess was wrong (the first page
+    of a smart collection this process has not seen, or whose filter changed)."""
+    planned = plan(session, user, params, key, key_types)
+    dialect = session.get_bind().dialect.name
+    query = replace(planned.query, dialect=dialect)
+    if query.source_id is None:
+        rows, more = listing_pages.fetch_page(session, query)
+        return planned, rows, more
+    page = listing_pages.fetch_collection_page(session, query)
+    if page is not None and page.stale_filter is not None:
+        # Smart, and not the filter (or the kind) the SQL was built for: once more with
+        # the filter just read, as current as the row of a separate lookup would be.
+        saved = _remembered(user, query.source_id, page.version, page.stale_filter)
+        planned = _smart(user, params, query.source_id, saved, None, key, key_types)
+        page = listing_pages.fetch_collection_page(
+            session, replace(planned.query, dialect=dialect))
+    if page is None:
+        list_parts.SAVED_FILTERS.forget(user.id, query.source_id)
+        raise CollectionNotFound()
+    return planned, page.rows, page.more

@@ -16,23 +16,26 @@ lists are merged, so page 500 costs what page 1 costs. The keyset condition is a
 comparison on (sort key, id), the same pair the indexes and ORDER BY use; there is no
 OFFSET.
 
+A page of a collection (``collection={id}``) carries the collection's row in the same
+statement (list_parts.with_collection_row): no row is a 404, and a smart collection's
+page is built from its saved filter as cached per process, checked against its version
+in that statement.
+
 A statement is built once per ``Shape`` (sort, page size, which filters are present)
-with every value bound, and reused; ``bound_values`` supplies the values.
+with every value bound, and reused; ``bound_values`` supplies the values. They run in
+``list_pages``.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
-    Row,
     Select,
     Text,
     and_,
@@ -45,10 +48,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import Session
 
 from app.collections import list_parts
-from app.db.session import read_rows
 from app.media.models import MediaImage
 from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeTag
 from app.recipes.pagination import Position
@@ -86,6 +87,12 @@ class ListQuery:
     collection_id: uuid.UUID | None = None
     #: Only recipes in none of the caller's hand-picked collections.
     uncollected: bool = False
+    #: The caller's collection (hand-picked or smart) listed: its row rides along in the
+    #: page statement, which proves it is the caller's (no row: 404).
+    source_id: uuid.UUID | None = None
+    #: A smart collection's version whose saved filter the query was built from: the
+    #: page's rows come only while it is current (list_parts.with_collection_row).
+    source_version: int | None = None
     after: Position | None = None
     dialect: str = field(default="postgresql", compare=False)
 
@@ -116,6 +123,7 @@ class Shape:
     visibility: str | None
     scope: str = "all"
     collection: str | None = None  # None, "member" or "none"
+    source: str | None = None  # None, "row" or "checked" (ListQuery.source_*)
 
 
 def shape_of(query: ListQuery) -> Shape:
@@ -133,6 +141,8 @@ def shape_of(query: ListQuery) -> Shape:
         favorites=query.favorites, visibility=query.visibility, scope=query.scope,
         collection="member" if query.collection_id is not None
         else "none" if query.uncollected else None,
+        source=None if query.source_id is None
+        else "row" if query.source_version is None else "checked",
     )
 
 
@@ -153,6 +163,10 @@ def bound_values(query: ListQuery) -> dict[str, Any]:
         values["owner"] = query.owner_id
     if query.collection_id is not None:
         values["collection"] = query.collection_id
+    if query.source_id is not None:
+        values["collection"] = query.source_id
+        if query.source_version is not None:
+            values["collection_version"] = query.source_version
     if query.after is not None:
         values["after_key"] = query.after.key
         values["after_id"] = query.after.id
@@ -180,6 +194,13 @@ def _sort_expression(shape: Shape) -> ColumnElement[Any]:
 
 
 def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
+    return [branch for branch in _branch_pair(shape) if branch is not None]
+
+
+def _branch_pair(
+    shape: Shape,
+) -> tuple[list[ColumnElement[bool]] | None, list[ColumnElement[bool]] | None]:
+    """The conditions of the mine and the others' public branch; None: no such branch."""
     mine: list[ColumnElement[bool]] | None = None
     others: list[ColumnElement[bool]] | None = None
     if shape.scope in ("mine", "all"):
@@ -197,7 +218,7 @@ def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
             others = None
         if mine is not None:
             mine.append(Recipe.visibility == shape.visibility)
-    return [branch for branch in (mine, others) if branch is not None]
+    return mine, others
 
 
 def _filters(shape: Shape) -> list[ColumnElement[bool]]:
@@ -299,8 +320,17 @@ def page_statement(shape: Shape) -> Select[Any] | CompoundSelect[Any] | None:
     """None when the filters exclude both branches (another user's private recipes).
 
     Built once per shape (bounded: page size, tag and ingredient counts are capped by
-    the request schema, and the cache by maxsize), executed with ``bound_values``.
+    the request schema, and the cache by maxsize), executed with ``bound_values``. With
+    a ``source``, the collection's row and the page come in one statement.
     """
+    if shape.source is None:
+        return _page(shape)
+    return list_parts.with_collection_row(
+        _page(replace(shape, source=None)), _ME, DESCENDING[shape.sort],
+        checked=shape.source == "checked")
+
+
+def _page(shape: Shape) -> Select[Any] | CompoundSelect[Any] | None:
     sort_expr = _sort_expression(shape)
     descending = DESCENDING[shape.sort]
     filters = _filters(shape) + _keyset(shape, sort_expr)
@@ -344,63 +374,17 @@ def count_statement(shape: Shape) -> Select[Any] | None:
     return select(func.count()).select_from(merged.subquery())
 
 
-def fetch_page(session: Session, query: ListQuery) -> tuple[Sequence[Row[Any]], bool]:
-    """Up to ``limit`` rows and whether more follow."""
-    statement = page_statement(shape_of(query))
-    if statement is None:
-        return [], False
-    rows = read_rows(session, statement, bound_values(query)).all()
-    return rows[: query.limit], len(rows) > query.limit
+@functools.lru_cache(maxsize=256)
+def own_count_condition(shape: Shape) -> ColumnElement[bool] | None:
+    """For a count over the caller's own recipes only (the default scope): the condition
+    a recipe of theirs must meet, so that the collections list counts all such filters
+    in ONE pass over the caller's recipes (``count(*) FILTER (WHERE ...)``). None for a
+    shape that reaches other people's recipes (or none): count it with count_statement."""
+    mine, others = _branch_pair(shape)
+    if mine is None or others is not None:
+        return None
+    return and_(*mine, *_filters(shape))
 
 
 def count_shape(query: ListQuery) -> Shape:
-    return replace(shape_of(query), sort="newest", limit=0, paged=False)
-
-
-def count(session: Session, query: ListQuery) -> int:
-    statement = count_statement(count_shape(query))
-    if statement is None:
-        return 0
-    values = bound_values(replace(query, after=None))
-    return read_rows(session, statement, values).scalar() or 0
-
-
-# Built once, on the table rather than the mapped class: per request, building the IN
-# list's select and the ORM execution path cost several times running it (py-spy under
-# bench/load.py).
-_TAG_ROWS = RecipeTag.__table__
-_PAGE_TAGS = (
-    select(_TAG_ROWS.c.recipe_id, _TAG_ROWS.c.tag)
-    .where(_TAG_ROWS.c.recipe_id.in_(bindparam("recipe_ids", expanding=True)))
-    .order_by(_TAG_ROWS.c.recipe_id, _TAG_ROWS.c.tag)
-)
-
-
-def tags_by_recipe(session: Session, recipe_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    """The tags of a whole page in one statement."""
-    tags: dict[uuid.UUID, list[str]] = defaultdict(list)
-    if recipe_ids:
-        rows = session.execute(_PAGE_TAGS, {"recipe_ids": list(recipe_ids)})
-        for recipe_id, tag in rows:
-            tags[recipe_id].append(tag)
-    return tags
-
-
-def page_tags(
-    session: Session, query: ListQuery, rows: Sequence[Row[Any]]
-) -> Mapping[uuid.UUID, list[str]]:
-    """Each page row's tags: carried by the rows on PostgreSQL, one more statement else."""
-    if query.dialect == "postgresql":
-        return {row.id: row.tags or [] for row in rows}
-    return tags_by_recipe(session, [row.id for row in rows])
-
-
-def page_collections(
-    session: Session, query: ListQuery, rows: Sequence[Row[Any]]
-) -> Mapping[uuid.UUID, list[Any]]:
-    """Each page row's hand-picked collections of the caller, as [id, name] pairs: carried
-    by the rows on PostgreSQL, one more statement else."""
-    if query.dialect == "postgresql":
-        return {row.id: row.collections or [] for row in rows}
-    refs = list_parts.refs_by_recipe(session, query.user_id, [row.id for row in rows])
-    return {recipe_id: [list(ref) for ref in pairs] for recipe_id, pairs in refs.items()}
+    return replace(shape_of(query), sort="newest", limit=0, paged=False, source=None)

@@ -38,6 +38,11 @@ class Recipe(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_recipes_search_vector", "search_vector", postgresql_using="gin").ddl_if(
             dialect="postgresql"
         ),
+        # Public recipes only, covering owner and cuisine: counts of smart collections over
+        # other people's public recipes read no heap (migration 0008).
+        Index("ix_recipes_public_minutes", "total_minutes", "id",
+              postgresql_include=["owner_id", "cuisine"],
+              postgresql_where=text("visibility = 'public'")).ddl_if(dialect="postgresql"),
     )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -19,10 +19,9 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.collections import list_parts
-from app.core.errors import AppError
 from app.media import service as media_service
 from app.media.links import LinkSigner, image_link, photo_link
-from app.recipes import list_counts, list_filters, listing, repository
+from app.recipes import list_filters, list_pages, listing, repository
 from app.recipes.exceptions import (
     MalformedIfMatch,
     RecipeChanged,
@@ -35,6 +34,11 @@ from app.recipes.pagination import (
     encode_cursor,
 )
 from app.recipes.repository import RecipeCard, RecipeDetail, RecipeIngredients
+from app.recipes.saved_filters import (  # re-exported: the collections domain's way in
+    saved_filter as saved_filter,
+)
+from app.recipes.saved_filters import saved_filter_counts as saved_filter_counts
+from app.recipes.saved_filters import validate_saved_filter as validate_saved_filter
 from app.recipes.scaling import display_quantity
 from app.recipes.schemas import (
     CollectionRef,
@@ -42,7 +46,6 @@ from app.recipes.schemas import (
     IngredientIn,
     IngredientOut,
     RecipeCreate,
-    RecipeFilter,
     RecipeListParams,
     RecipePage,
     RecipeRead,
@@ -327,11 +330,11 @@ def list_recipes(
     session: Session, user: Principal, params: RecipeListParams, secret: str, links: LinkSigner
 ) -> RecipePage:
     key = cursor_key(secret)
-    query, fingerprint, params = list_filters.plan(session, user, params, key, SORT_KEY_TYPES)
+    planned, rows, more = list_filters.fetch(session, user, params, key, SORT_KEY_TYPES)
+    query, fingerprint, params = planned.query, planned.fingerprint, planned.params
     query = replace(query, dialect=session.get_bind().dialect.name)
-    rows, more = listing.fetch_page(session, query)
-    tags = listing.page_tags(session, query, rows)
-    collections = listing.page_collections(session, query, rows)
+    tags = list_pages.page_tags(session, query, rows)
+    collections = list_pages.page_collections(session, query, rows)
     next_cursor = None
     exp = links.expiry()  # one expiry for the page: every link on it is cacheable
     if more and rows:
@@ -340,39 +343,8 @@ def list_recipes(
         items=[_summary(row, tags.get(row.id, []), collections.get(row.id, []), links, exp)
                for row in rows],
         next_cursor=next_cursor,
-        total=listing.count(session, query) if params.include_total else None,
+        total=list_pages.count(session, query) if params.include_total else None,
     )
-
-
-def saved_filter_counts(
-    session: Session, user: Principal, saved: Sequence[tuple[str, dict[str, Any]]]
-) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
-    """For the collections list: each saved filter's count as a scalar subquery (None when
-    it can match nothing) and the values of all of them, to be run as ONE statement.
-
-    ``saved`` pairs a unique parameter prefix with a smart collection's stored filter.
-    """
-    dialect = session.get_bind().dialect.name
-    parts: list[tuple[str, Any]] = []
-    values: dict[str, Any] = {}
-    for prefix, raw in saved:
-        try:
-            params = list_filters.saved_filter(raw)
-            query = replace(list_filters.list_query(user, params, limit=1), dialect=dialect)
-        except AppError:
-            # A filter the rules no longer accept counts nothing here; listing its
-            # recipes says why (CollectionFilterInvalid).
-            parts.append((prefix, None))
-            continue
-        subquery, bound = list_counts.count_part(query, prefix)
-        parts.append((prefix, subquery))
-        values.update(bound)
-    return parts, values
-
-
-def validate_saved_filter(user: Principal, params: RecipeFilter) -> None:
-    """The list's own rules on a filter about to be saved (relevance needs q, ...)."""
-    list_filters.list_query(user, params, limit=1)
 
 
 def _excerpt(text: str | None) -> str | None:

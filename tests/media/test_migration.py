@@ -7,35 +7,21 @@ import hashlib
 import uuid
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, text
 
-from app.core.config import Settings, normalize_database_url
-from app.db.engine import make_engine
-from app.db.migrations import alembic_config
-from tests.conftest import PG_ADMIN_DSN, _admin_execute
+from tests.migration_support import migrate, scratch_database
 
 IMAGE, THUMB = b"original image bytes", b"thumb bytes"
 
 
 @pytest.fixture
 def scratch(pg_url: str):
-    name = f"homechef_media_{uuid.uuid4().hex[:10]}"
-    _admin_execute(f'CREATE DATABASE "{name}"')
-    url = normalize_database_url(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}")
-    engine = make_engine(Settings(_env_file=None), url)
-    yield engine
-    engine.dispose()
-    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _migrate(engine: Engine, target: str, *, down: bool = False) -> None:
-    with engine.begin() as conn:
-        (command.downgrade if down else command.upgrade)(alembic_config(conn), target)
+    with scratch_database("media") as engine:
+        yield engine
 
 
 def test_the_one_image_becomes_the_cover_and_comes_back_on_downgrade(scratch: Engine) -> None:
-    _migrate(scratch, "0002")
+    migrate(scratch, "0002")
     user, recipe = uuid.uuid4(), uuid.uuid4()
     sha = hashlib.sha256(IMAGE).hexdigest()
     with scratch.begin() as conn:
@@ -52,7 +38,7 @@ def test_the_one_image_becomes_the_cover_and_comes_back_on_downgrade(scratch: En
             "(:r, 'image/jpeg', 1600, 800, :n, :s, :d, 'image/jpeg', :t, now())"),
             {"r": recipe, "n": len(IMAGE), "s": sha, "d": IMAGE, "t": THUMB})
 
-    _migrate(scratch, "head")
+    migrate(scratch, "head")
     with scratch.connect() as conn:
         [image] = conn.execute(text("SELECT * FROM media_images")).mappings().all()
         assert (image["recipe_id"], image["is_cover"], image["position"]) == (recipe, True, 0)
@@ -67,7 +53,7 @@ def test_the_one_image_becomes_the_cover_and_comes_back_on_downgrade(scratch: En
         assert variants["card"]["sha256"] == hashlib.sha256(THUMB).hexdigest()
         assert conn.scalar(text("SELECT count(*) FROM media_blobs")) == 2  # content-addressed
 
-    _migrate(scratch, "0002", down=True)
+    migrate(scratch, "0002", down=True)
     with scratch.connect() as conn:
         [row] = conn.execute(text("SELECT * FROM recipe_images")).mappings().all()
         assert (row["recipe_id"], row["sha256"], bytes(row["data"]), bytes(row["thumb_data"])) == (

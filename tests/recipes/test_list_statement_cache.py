@@ -181,6 +181,42 @@ def test_scope_and_collection_are_structure_and_their_ids_values() -> None:
     assert len(shapes) == 5
 
 
+def test_a_collections_row_is_structure_and_its_id_and_version_values(
+    client, db: Session, alice, as_alice
+) -> None:
+    import uuid
+
+    from tests.recipe_collections.factories import make_collection
+
+    me = uuid.uuid4()
+    base = listing.ListQuery(user_id=me, sort="newest", limit=20, tags=("a",))
+    sourced = [dataclasses_replace(base, source_id=uuid.uuid4(), source_version=v)
+               for v in (1, 7)]
+    assert listing.shape_of(sourced[0]) == listing.shape_of(sourced[1])
+    assert listing.bound_values(sourced[1])["collection_version"] == 7
+    assert len({listing.shape_of(q) for q in (
+        base, dataclasses_replace(base, source_id=me), sourced[0])}) == 3
+    # Two smart collections of one shape, seen before (a first look reads the filter,
+    # then the page): their pages share one statement.
+    make_recipes(db, alice, 2, title="Soup", tags=["winter"])
+    make_recipes(db, alice, 1, title="Salad", tags=["summer"])
+    books = [make_collection(db, alice, name=tag, filter={"tag": [tag]})
+             for tag in ("winter", "summer")]
+    for book in books * 2:
+        _titles(client, as_alice, collection=str(book.id))
+    before = listing.page_statement.cache_info()
+    assert _titles(client, as_alice, collection=str(books[0].id)) == ["Soup", "Soup"]
+    assert _titles(client, as_alice, collection=str(books[1].id)) == ["Salad"]
+    after = listing.page_statement.cache_info()
+    assert after.hits - before.hits == 2 and after.misses == before.misses
+
+
+def dataclasses_replace(query: listing.ListQuery, **changes: object) -> listing.ListQuery:
+    import dataclasses
+
+    return dataclasses.replace(query, **changes)  # type: ignore[arg-type]
+
+
 def test_counts_of_many_saved_filters_reuse_their_renamed_statements(db: Session) -> None:
     import uuid
 
