@@ -159,9 +159,6 @@ def set_cover(session: Session, recipe_id: uuid.UUID, image_id: uuid.UUID) -> No
     )
 
 
-# --- the PostgreSQL store's bytes --------------------------------------------------------
-
-
 # --- who may touch which bytes ----------------------------------------------------------
 #
 # Identical bytes are one blob or object, shared by every photo (any owner's) that has
@@ -194,6 +191,9 @@ def try_claim(session: Session, shas: Iterable[str]) -> set[str]:
             if session.scalar(select(func.pg_try_advisory_xact_lock(_claim_key(sha))))}
 
 
+# --- the PostgreSQL store's bytes --------------------------------------------------------
+
+
 def put_blob(session: Session, sha256: str, data: bytes) -> None:
     """Content-addressed: the same bytes are stored once, whoever uploads them again."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -217,7 +217,7 @@ def referenced(session: Session, shas: Iterable[str]) -> set[str]:
     return set(session.scalars(statement))
 
 
-def delete_blobs(session: Session, shas: Iterable[str]) -> None:
+def delete_blobs(session: Session, shas: Iterable[str]) -> int:
     """Delete these blobs unless a variant still names them (another photo, another
     user: content addressing shares identical bytes) or a writer holds them."""
     wanted = list(try_claim(session, shas))
