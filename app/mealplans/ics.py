@@ -8,7 +8,7 @@ from icalendar import Calendar, Event
 
 from app.mealplans.repository import PlanRow
 from app.mealplans.schedule import PlanEntry, ScheduledDay
-from app.recipes.repository import RecipeCard
+from app.recipes.shared_reads import RecipeCard
 
 PRODID = "-//HomeChef Companion//Meal plans//EN"
 

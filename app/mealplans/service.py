@@ -52,7 +52,7 @@ from app.recipes.pagination import (
     encode_cursor,
     query_fingerprint,
 )
-from app.recipes.repository import RecipeCard
+from app.recipes.shared_reads import RecipeCard
 from app.users import service as users_service
 
 Cards = dict[uuid.UUID, RecipeCard]

@@ -21,7 +21,7 @@ from app.auth.principal import Principal
 from app.collections import list_parts
 from app.media import service as media_service
 from app.media.links import LinkSigner, image_link, photo_link
-from app.recipes import list_filters, list_pages, listing, repository
+from app.recipes import list_filters, list_pages, listing, repository, shared_reads
 from app.recipes.exceptions import (
     MalformedIfMatch,
     RecipeChanged,
@@ -33,7 +33,7 @@ from app.recipes.pagination import (
     cursor_key,
     encode_cursor,
 )
-from app.recipes.repository import RecipeCard, RecipeDetail, RecipeIngredients
+from app.recipes.repository import RecipeDetail
 from app.recipes.saved_filters import (  # re-exported: the collections domain's way in
     saved_filter as saved_filter,
 )
@@ -56,6 +56,7 @@ from app.recipes.schemas import (
     TagList,
 )
 from app.recipes.search import refresh_search_vectors
+from app.recipes.shared_reads import RecipeCard, RecipeIngredients
 from app.users import service as users_service
 
 SCALAR_FIELDS = (
@@ -219,7 +220,7 @@ def visible_recipe_ids(
     Other domains (collections, meal plans, shopping) decide visibility through this,
     never by repeating the rule.
     """
-    return repository.visible_ids(session, list(recipe_ids), user_id)
+    return shared_reads.visible_ids(session, list(recipe_ids), user_id)
 
 
 def visible_recipe_cards(
@@ -227,7 +228,7 @@ def visible_recipe_cards(
 ) -> dict[uuid.UUID, RecipeCard]:
     """Id, title, total minutes and image presence of the visible ones of ``recipe_ids``,
     in one query; a recipe the caller may not see is simply absent."""
-    return repository.visible_cards(session, list(recipe_ids), user_id)
+    return shared_reads.visible_cards(session, list(recipe_ids), user_id)
 
 
 def visible_recipe_ingredients(
@@ -235,7 +236,7 @@ def visible_recipe_ingredients(
 ) -> dict[uuid.UUID, RecipeIngredients]:
     """Servings and ingredient rows of the visible ones of ``recipe_ids``, in one query
     (for scaling into a shopping list); a recipe the caller may not see is absent."""
-    return repository.visible_ingredients(session, list(recipe_ids), user_id)
+    return shared_reads.visible_ingredients(session, list(recipe_ids), user_id)
 
 
 def require_visible_recipes(
