@@ -13,7 +13,7 @@ from sqlalchemy import BindParameter, bindparam
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.recipes import listing
-from app.recipes.listing import ListQuery, Shape
+from app.recipes.list_query import ListQuery, Shape, bound_values, count_shape
 
 
 def _renamed(element: Any, prefix: str) -> Any:
@@ -46,6 +46,6 @@ def _prefixed_count(shape: Shape, prefix: str) -> tuple[bool, Any] | None:
 def count_part(query: ListQuery, prefix: str) -> tuple[tuple[bool, Any] | None, dict[str, Any]]:
     """The count of ``query`` as a part (see ``_prefixed_count``) and its values, to be
     combined with others in one statement (the collections list)."""
-    values = listing.bound_values(replace(query, after=None))
-    return (_prefixed_count(listing.count_shape(query), prefix),
+    values = bound_values(replace(query, after=None))
+    return (_prefixed_count(count_shape(query), prefix),
             {prefix + key: value for key, value in values.items()})

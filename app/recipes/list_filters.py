@@ -23,8 +23,8 @@ from app.collections import list_parts
 from app.collections.exceptions import CollectionFilterInvalid, CollectionNotFound
 from app.core.errors import AppError
 from app.recipes import list_pages as listing_pages
-from app.recipes import listing
 from app.recipes.exceptions import RelevanceNeedsQuery
+from app.recipes.list_query import ListQuery
 from app.recipes.pagination import decode_cursor, query_fingerprint
 from app.recipes.schemas import RecipeFilter, RecipeListParams
 from app.recipes.search import parse_query
@@ -47,13 +47,13 @@ def default_scope(params: RecipeFilter, member_of: uuid.UUID | None = None) -> s
 
 def list_query(
     user: Principal, params: RecipeFilter, limit: int, member_of: uuid.UUID | None = None
-) -> listing.ListQuery:
+) -> ListQuery:
     terms = parse_query(params.q) if params.q else None
     if params.sort == "relevance" and terms is None:
         raise RelevanceNeedsQuery()
     owner = params.owner
     cuisine = " ".join(params.cuisine.split()) if params.cuisine else None
-    return listing.ListQuery(
+    return ListQuery(
         user_id=user.id, sort=params.sort, limit=limit, terms=terms,
         tags=_normalised(params.tag), ingredients=_normalised(params.ingredient),
         cuisine=cuisine or None, max_total_minutes=params.max_total_minutes,
@@ -64,7 +64,7 @@ def list_query(
     )
 
 
-def fingerprint(query: listing.ListQuery, q: str | None, collection: str | None) -> str:
+def fingerprint(query: ListQuery, q: str | None, collection: str | None) -> str:
     # Everything that decides which rows exist and their order; not the page size.
     return query_fingerprint({
         "user": query.user_id, "sort": query.sort, "q": (q or "").strip(),
@@ -112,14 +112,14 @@ def _narrowed(saved: RecipeFilter, request: RecipeListParams) -> RecipeListParam
 @dataclass(frozen=True)
 class Planned:
     #: The query to run, its cursor position decoded.
-    query: listing.ListQuery
+    query: ListQuery
     fingerprint: str
     #: The effective parameters (a smart collection's filter narrowed by the request's).
     params: RecipeListParams
 
 
-def _after(query: listing.ListQuery, printed: str, cursor: str | None, key: bytes,
-           key_types: dict[str, type]) -> listing.ListQuery:
+def _after(query: ListQuery, printed: str, cursor: str | None, key: bytes,
+           key_types: dict[str, type]) -> ListQuery:
     if not cursor:
         return query
     return replace(query, after=decode_cursor(key, cursor, printed, key_types[query.sort]))

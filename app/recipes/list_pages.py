@@ -15,14 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.collections import list_parts
 from app.db.session import read_rows
-from app.recipes.listing import (
-    ListQuery,
-    bound_values,
-    count_shape,
-    count_statement,
-    page_statement,
-    shape_of,
-)
+from app.recipes.list_query import ListQuery, bound_values, count_shape, shape_of
+from app.recipes.listing import count_statement, page_statement
 from app.recipes.models import RecipeTag
 
 

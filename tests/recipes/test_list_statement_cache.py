@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.recipes import list_counts, listing
+from app.recipes import list_counts, list_query, listing
 from tests.recipes.factories import make_recipes
 from tests.recipes.support import RECIPES
 
@@ -115,15 +115,15 @@ def test_shapes_differ_only_in_structure_never_in_values() -> None:
     import uuid
 
     me, other = uuid.uuid4(), uuid.uuid4()
-    one = listing.ListQuery(user_id=me, sort="newest", limit=20, tags=("vegan",),
+    one = list_query.ListQuery(user_id=me, sort="newest", limit=20, tags=("vegan",),
                             cuisine="thai", owner_id=other)
-    two = listing.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=20, tags=("spicy",),
+    two = list_query.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=20, tags=("spicy",),
                             cuisine="italian", owner_id=uuid.uuid4())
-    assert listing.shape_of(one) == listing.shape_of(two)
-    mine = listing.ListQuery(user_id=me, sort="newest", limit=20, owner_id=me)
-    assert listing.shape_of(mine) != listing.shape_of(one)
-    assert listing.bound_values(one)["owner"] == other
-    assert "owner" not in listing.bound_values(mine)
+    assert list_query.shape_of(one) == list_query.shape_of(two)
+    mine = list_query.ListQuery(user_id=me, sort="newest", limit=20, owner_id=me)
+    assert list_query.shape_of(mine) != list_query.shape_of(one)
+    assert list_query.bound_values(one)["owner"] == other
+    assert "owner" not in list_query.bound_values(mine)
 
 
 def test_page_rows_have_the_documented_column_order(db: Session) -> None:
@@ -131,8 +131,8 @@ def test_page_rows_have_the_documented_column_order(db: Session) -> None:
 
     dialect = db.get_bind().dialect.name
     for sort in ("newest", "title"):
-        query = listing.ListQuery(user_id=uuid.uuid4(), sort=sort, limit=5, dialect=dialect)
-        statement = listing.page_statement(listing.shape_of(query))
+        query = list_query.ListQuery(user_id=uuid.uuid4(), sort=sort, limit=5, dialect=dialect)
+        statement = listing.page_statement(list_query.shape_of(query))
         names = tuple(column.key for column in statement.selected_columns)
         extra = listing.PG_EXTRA_FIELDS if dialect == "postgresql" else ()
         assert names == listing.SUMMARY_FIELDS + extra
@@ -169,13 +169,14 @@ def test_scope_and_collection_are_structure_and_their_ids_values() -> None:
     import uuid
 
     me = uuid.uuid4()
-    one = listing.ListQuery(user_id=me, sort="newest", limit=20, scope="mine",
+    one = list_query.ListQuery(user_id=me, sort="newest", limit=20, scope="mine",
                             collection_id=uuid.uuid4())
-    two = listing.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=20, scope="mine",
+    two = list_query.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=20, scope="mine",
                             collection_id=uuid.uuid4())
-    assert listing.shape_of(one) == listing.shape_of(two)
-    assert listing.bound_values(one)["collection"] == one.collection_id
-    shapes = {listing.shape_of(listing.ListQuery(user_id=me, sort="newest", limit=20, **extra))
+    assert list_query.shape_of(one) == list_query.shape_of(two)
+    assert list_query.bound_values(one)["collection"] == one.collection_id
+    shapes = {list_query.shape_of(
+                  list_query.ListQuery(user_id=me, sort="newest", limit=20, **extra))
               for extra in ({}, {"scope": "mine"}, {"scope": "public"}, {"uncollected": True},
                             {"collection_id": me})}
     assert len(shapes) == 5
@@ -189,12 +190,12 @@ def test_a_collections_row_is_structure_and_its_id_and_version_values(
     from tests.recipe_collections.factories import make_collection
 
     me = uuid.uuid4()
-    base = listing.ListQuery(user_id=me, sort="newest", limit=20, tags=("a",))
+    base = list_query.ListQuery(user_id=me, sort="newest", limit=20, tags=("a",))
     sourced = [dataclasses_replace(base, source_id=uuid.uuid4(), source_version=v)
                for v in (1, 7)]
-    assert listing.shape_of(sourced[0]) == listing.shape_of(sourced[1])
-    assert listing.bound_values(sourced[1])["collection_version"] == 7
-    assert len({listing.shape_of(q) for q in (
+    assert list_query.shape_of(sourced[0]) == list_query.shape_of(sourced[1])
+    assert list_query.bound_values(sourced[1])["collection_version"] == 7
+    assert len({list_query.shape_of(q) for q in (
         base, dataclasses_replace(base, source_id=me), sourced[0])}) == 3
     # Two smart collections of one shape, seen before (a first look reads the filter,
     # then the page): their pages share one statement.
@@ -211,7 +212,7 @@ def test_a_collections_row_is_structure_and_its_id_and_version_values(
     assert after.hits - before.hits == 2 and after.misses == before.misses
 
 
-def dataclasses_replace(query: listing.ListQuery, **changes: object) -> listing.ListQuery:
+def dataclasses_replace(query: list_query.ListQuery, **changes: object) -> list_query.ListQuery:
     import dataclasses
 
     return dataclasses.replace(query, **changes)  # type: ignore[arg-type]
@@ -221,7 +222,7 @@ def test_counts_of_many_saved_filters_reuse_their_renamed_statements(db: Session
     import uuid
 
     dialect = db.get_bind().dialect.name
-    query = listing.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=1, tags=("a",),
+    query = list_query.ListQuery(user_id=uuid.uuid4(), sort="newest", limit=1, tags=("a",),
                               dialect=dialect)
     first, values = list_counts.count_part(query, "s0_")
     again, _ = list_counts.count_part(replace_user(query), "s0_")
@@ -230,7 +231,7 @@ def test_counts_of_many_saved_filters_reuse_their_renamed_statements(db: Session
     assert set(values) == {"s0_me", "s0_tag_0"} and set(other_values) == {"s1_me", "s1_tag_0"}
 
 
-def replace_user(query: listing.ListQuery) -> listing.ListQuery:
+def replace_user(query: list_query.ListQuery) -> list_query.ListQuery:
     import dataclasses
     import uuid
 
