@@ -38,6 +38,7 @@ from app.ops.file_checks import (
     check_env_file_permissions,
     check_env_file_untracked,
 )
+from app.ops.key_reuse_checks import check_key_uniqueness
 from app.ops.media_checks import check_media_store
 from app.ops.ratelimit_checks import check_rate_limit_reachable
 from app.ops.results import CheckResult, failed
@@ -100,7 +101,7 @@ def settings_checks(settings: Settings, other_env_files: Sequence[Path]) -> list
     steps: list[tuple[str, Callable[[], list[CheckResult]]]] = [
         ("settings.required", lambda: config.check_required(settings)),
         ("secret_keys.strength", lambda: config.check_secret_keys(settings, findings)),
-        ("secret_keys.unique", lambda: config.check_key_uniqueness(settings, other_env_files)),
+        ("secret_keys.unique", lambda: check_key_uniqueness(settings, other_env_files)),
         ("database.url", lambda: check_database_urls(settings)),
         ("database.config", lambda: config.check_database_config(settings, findings)),
         ("clerk.config", lambda: config.check_clerk_config(settings, findings)),

@@ -48,7 +48,7 @@ CHECKS = [
     (config_checks, "startup_findings", "startup.findings"),
     (config_checks, "check_required", "settings.required"),
     (config_checks, "check_secret_keys", "secret_keys.strength"),
-    (config_checks, "check_key_uniqueness", "secret_keys.unique"),
+    (checks, "check_key_uniqueness", "secret_keys.unique"),
     (checks, "check_database_urls", "database.url"),
     (config_checks, "check_database_config", "database.config"),
     (config_checks, "check_clerk_config", "clerk.config"),

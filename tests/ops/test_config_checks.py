@@ -9,6 +9,7 @@ import pytest
 from app.core.secret_key import generate_secret_key
 from app.core.startup import Finding
 from app.ops import config_checks as config
+from app.ops.key_reuse_checks import check_key_uniqueness
 from tests.ops.support import (
     production_values,
     publishable_key,
@@ -120,7 +121,7 @@ def test_weak_current_and_previous_keys_each_fail_without_showing_the_key():
 
 def test_production_keys_absent_from_other_environments_pass(tmp_path: Path):
     staging = write_env(tmp_path / "staging.env", {"SECRET_KEY": generate_secret_key()})
-    results = config.check_key_uniqueness(prod(), [staging])
+    results = check_key_uniqueness(prod(), [staging])
     assert statuses(results, "secret_keys.unique") == ["PASS"]
 
 
@@ -133,7 +134,7 @@ def test_a_production_key_reused_by_another_environment_fails_without_printing_i
         "SECRET_KEY": generate_secret_key(), "PREVIOUS_SECRET_KEYS": f"x{'y' * 40},{shared}",
     })
     dev = write_env(tmp_path / "dev.env", {"SECRET_KEY": settings.SECRET_KEY.get_secret_value()})
-    results = config.check_key_uniqueness(settings, [staging, dev])
+    results = check_key_uniqueness(settings, [staging, dev])
     assert statuses(results, "secret_keys.unique") == ["FAIL", "FAIL"]
     reused = "PREVIOUS_SECRET_KEYS entry #1 is also PREVIOUS_SECRET_KEYS entry #2"
     assert reused in results[0].reason
@@ -145,7 +146,7 @@ def test_a_production_key_reused_by_another_environment_fails_without_printing_i
 def test_key_reuse_is_only_a_production_rule(tmp_path: Path):
     settings = prod(ENVIRONMENT="staging")
     dev = write_env(tmp_path / "dev.env", {"SECRET_KEY": settings.SECRET_KEY.get_secret_value()})
-    assert statuses(config.check_key_uniqueness(settings, [dev]), "secret_keys.unique") == ["PASS"]
+    assert statuses(check_key_uniqueness(settings, [dev]), "secret_keys.unique") == ["PASS"]
 
 
 # --- database.config ----------------------------------------------------------------------
