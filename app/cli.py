@@ -40,7 +40,7 @@ class MigrateRefused(Exception):
 
 def _migrate() -> None:
     from app.core.config import get_settings
-    from app.core.startup import database_findings
+    from app.core.database_findings import database_findings
     from app.db.engine import make_engine
     from app.db.migrations import upgrade_to_head
 

@@ -15,8 +15,7 @@ import logging
 import os
 import re
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 if __name__ == "__main__" and __package__ in (None, ""):
     # Allow `python app/core/startup.py` from the project root.
@@ -25,10 +24,9 @@ if __name__ == "__main__" and __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.core.config import Settings
+from app.core.database_findings import database_findings, url_encoding_findings
+from app.core.findings import Finding, StartupValidationError
 from app.core.secret_key import assess_secret_key
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
 
 logger = logging.getLogger("homechef.startup")
 
@@ -39,29 +37,6 @@ KEY_FIX_ENVIRONMENT = (
     "output of `python generate_secret_key.py` where the environment is defined "
     "(or unset it to use .env)."
 )
-SSL_MODES_OK = frozenset({"require", "verify-ca", "verify-full"})
-#: sslmode=require encrypts but accepts any certificate: whoever sits on the path can
-#: present one. These also check that the server's certificate chains to a trusted root.
-SSL_MODES_VERIFIED = frozenset({"verify-ca", "verify-full"})
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: Literal["error", "warning"]
-    code: str
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"[{self.severity.upper()}] {self.code}: {self.message} Fix: {self.fix}"
-
-
-class StartupValidationError(RuntimeError):
-    def __init__(self, findings: list[Finding]):
-        self.findings = findings
-        errors = [f for f in findings if f.severity == "error"]
-        lines = "\n".join(f"  - {f}" for f in errors)
-        super().__init__(f"Startup validation failed with {len(errors)} problem(s):\n{lines}")
 
 
 def _key_fix() -> str:
@@ -107,57 +82,6 @@ def _key_findings(settings: Settings) -> list[Finding]:
     return findings
 
 
-def database_findings(settings: Settings) -> list[Finding]:
-    """The database rules of staging and production (also `homechef migrate`'s)."""
-    findings = _database_url_findings(settings, "DATABASE_URL", settings.database_url)
-    if settings.DATABASE_LISTEN_URL is not None:
-        findings += _database_url_findings(
-            settings, "DATABASE_LISTEN_URL", settings.database_listen_url)
-    return findings
-
-
-def _database_url_findings(settings: Settings, name: str, url: URL) -> list[Finding]:
-    if url.get_backend_name() != "postgresql":
-        found = ("unset (SQLite default)" if name == "DATABASE_URL" and settings.database_is_default
-                 else url.get_backend_name())
-        return [
-            Finding(
-                "error",
-                "database.not_postgresql",
-                f"{settings.ENVIRONMENT} requires PostgreSQL; {name} is {found}.",
-                f"Set {name}=postgresql://USER:PASSWORD@HOST/DB?sslmode=require.",
-            )
-        ]
-    sslmode = url.query.get("sslmode")
-    if sslmode not in SSL_MODES_OK:
-        return [
-            Finding(
-                "error",
-                "database.ssl_required",
-                f"{name} must use sslmode=require, verify-ca or verify-full in "
-                f"{settings.ENVIRONMENT} (found {sslmode or 'none'}).",
-                f"Append ?sslmode=require (or verify-full with sslrootcert) to {name}.",
-            )
-        ]
-    return _server_verification_findings(settings, name, sslmode)
-
-
-def _server_verification_findings(settings: Settings, name: str, sslmode: str) -> list[Finding]:
-    """Production must authenticate the database server, not only encrypt to it."""
-    if sslmode in SSL_MODES_VERIFIED:
-        return []
-    severity: Literal["error", "warning"] = (
-        "error" if settings.ENVIRONMENT == "production" else "warning"
-    )
-    return [Finding(
-        severity, "database.ssl_unverified",
-        f"{name} uses sslmode={sslmode}, which encrypts but does not authenticate the server "
-        f"({settings.ENVIRONMENT} requires verify-full or verify-ca).",
-        f"Use sslmode=verify-full with sslrootcert in {name}: sslrootcert=system for a "
-        "server with a public certificate (Neon), else the path of your CA's certificate.",
-    )]
-
-
 def _not_production(settings: Settings) -> Finding:
     # Loud on purpose: an unset ENVIRONMENT lands here too, e.g. under plain uvicorn.
     unset = "ENVIRONMENT" not in settings.model_fields_set
@@ -168,22 +92,6 @@ def _not_production(settings: Settings) -> Finding:
         "are public, no HSTS, no database TLS requirement, webhooks without a secret.",
         "Set ENVIRONMENT=production (or staging) for anything reachable by others.",
     )
-
-
-def _url_encoding_findings(settings: Settings) -> list[Finding]:
-    """A password with an unencoded '@' makes part of it the "host", which every
-    connection error then prints."""
-    from app.core.database_url import has_unencoded_at
-
-    urls = (("DATABASE_URL", settings.DATABASE_URL),
-            ("DATABASE_LISTEN_URL", settings.DATABASE_LISTEN_URL))
-    return [
-        Finding("error", "database.url_unencoded",
-                f"{name}'s password contains an unencoded '@'.",
-                f"URL-encode the password in {name} ('@' is %40).")
-        for name, secret in urls
-        if secret is not None and has_unencoded_at(secret.get_secret_value())
-    ]
 
 
 def _clerk_findings(settings: Settings) -> list[Finding]:
@@ -371,7 +279,7 @@ def _import_findings(settings: Settings) -> list[Finding]:
 
 def validate_settings(settings: Settings) -> list[Finding]:
     findings = _key_findings(settings) + _cors_findings(settings) + _format_findings(settings)
-    findings += _url_encoding_findings(settings)
+    findings += url_encoding_findings(settings)
     findings += _placeholder_findings(settings)
     findings += _import_findings(settings)
     if settings.is_deployed:

@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.config import Settings
-from app.core.startup import SSL_MODES_OK, SSL_MODES_VERIFIED
+from app.core.database_findings import SSL_MODES_OK, SSL_MODES_VERIFIED
 from app.db.engine import make_engine
 from app.db.migrations import current_revisions, head_revisions, pending_revisions
 from app.ops.results import CheckResult, failed, passed, warned
