@@ -31,6 +31,8 @@ from app.core.secret_key import generate_secret_key
 from app.db.engine import make_engine
 from app.db.migrations import upgrade_to_head
 from app.db.models import Base
+from app.users.models import User
+from tests.factories import auth_headers, make_user
 
 # The developer's shell must not leak configuration into tests.
 for _name in Settings.model_fields:
@@ -182,3 +184,26 @@ def client(make_client: Callable[..., TestClient], settings: Settings) -> TestCl
 @pytest.fixture
 def app(client: TestClient) -> FastAPI:
     return client.app  # type: ignore[return-value]
+
+
+# --- two cooks, Alice and Bob, each with a token for the test app (recipes, meal plans) ---
+
+
+@pytest.fixture
+def alice(db: Session) -> User:
+    return make_user(db, first_name="Alice")
+
+
+@pytest.fixture
+def bob(db: Session) -> User:
+    return make_user(db, first_name="Bob")
+
+
+@pytest.fixture
+def as_alice(app: FastAPI, alice: User) -> dict[str, str]:
+    return auth_headers(app, alice)
+
+
+@pytest.fixture
+def as_bob(app: FastAPI, bob: User) -> dict[str, str]:
+    return auth_headers(app, bob)

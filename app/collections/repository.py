@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.collections.models import Collection, CollectionRecipe
 from app.db.session import read_rows
+from app.db.versioning import at_version, delete_at_version
 from app.recipes.models import Recipe
 from app.recipes.repository import visible_to
 
@@ -88,11 +89,8 @@ def update_collection(
 ) -> int | None:
     """Apply ``values`` and bump the version: the new version, or None if no row matched
     (gone, or another version). IntegrityError (a name clash) is left to the caller."""
-    conditions = [Collection.id == collection_id]
-    if expected_version is not None:
-        conditions.append(Collection.version == expected_version)
     statement = (
-        update(Collection).where(*conditions)
+        update(Collection).where(*at_version(Collection, collection_id, expected_version))
         .values(**values, version=Collection.version + 1, updated_at=func.now())
         .returning(Collection.version)
         .execution_options(synchronize_session=False)
@@ -104,13 +102,7 @@ def update_collection(
 def delete_collection(
     session: Session, collection_id: uuid.UUID, *, expected_version: int | None
 ) -> bool:
-    conditions = [Collection.id == collection_id]
-    if expected_version is not None:
-        conditions.append(Collection.version == expected_version)
-    result = session.execute(
-        delete(Collection).where(*conditions).execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)
+    return delete_at_version(session, Collection, collection_id, expected_version)
 
 
 # --- membership ------------------------------------------------------------------------

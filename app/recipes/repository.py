@@ -33,6 +33,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.collections import list_parts
 from app.db.session import read_rows
+from app.db.versioning import at_version, delete_at_version
 from app.media.models import MediaImage
 from app.recipes.models import Favorite, Recipe, RecipeIngredient, RecipeStep, RecipeTag
 
@@ -284,9 +285,7 @@ def update_recipe(
     so of concurrent writers holding the same version exactly one wins; the others wait,
     then re-check the condition against the committed row and match nothing.
     """
-    conditions = [Recipe.id == recipe_id]
-    if expected_version is not None:
-        conditions.append(Recipe.version == expected_version)
+    conditions = at_version(Recipe, recipe_id, expected_version)
     prep = values.get("prep_minutes", Recipe.prep_minutes)
     cook = values.get("cook_minutes", Recipe.cook_minutes)
     statement = (
@@ -303,13 +302,7 @@ def update_recipe(
 def delete_recipe(
     session: Session, recipe_id: uuid.UUID, *, expected_version: int | None
 ) -> bool:
-    conditions = [Recipe.id == recipe_id]
-    if expected_version is not None:
-        conditions.append(Recipe.version == expected_version)
-    result = session.execute(
-        delete(Recipe).where(*conditions).execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)
+    return delete_at_version(session, Recipe, recipe_id, expected_version)
 
 
 def replace_tags(session: Session, recipe_id: uuid.UUID, tags: Sequence[str]) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
 from app.db.session import read_rows
+from app.db.versioning import at_version, delete_at_version
 from app.shopping.merging import Line, Share
 from app.shopping.models import ShoppingItemSource, ShoppingList, ShoppingListItem
 from app.users.models import User
@@ -96,9 +97,8 @@ def rename_list(
     session: Session, list_id: uuid.UUID, owner_id: uuid.UUID, name: str,
     expected_version: int | None,
 ) -> ShoppingList | None:
-    conditions = [ShoppingList.id == list_id, ShoppingList.owner_id == owner_id]
-    if expected_version is not None:
-        conditions.append(ShoppingList.version == expected_version)
+    conditions = at_version(ShoppingList, list_id, expected_version,
+                            ShoppingList.owner_id == owner_id)
     return session.scalar(
         update(ShoppingList).where(*conditions)
         .values(name=name, version=ShoppingList.version + 1, updated_at=utcnow())
@@ -110,14 +110,8 @@ def rename_list(
 def delete_list(
     session: Session, list_id: uuid.UUID, owner_id: uuid.UUID, expected_version: int | None
 ) -> bool:
-    conditions = [ShoppingList.id == list_id, ShoppingList.owner_id == owner_id]
-    if expected_version is not None:
-        conditions.append(ShoppingList.version == expected_version)
-    result = session.execute(
-        delete(ShoppingList).where(*conditions).returning(ShoppingList.id)
-        .execution_options(synchronize_session=False)
-    )
-    return result.first() is not None
+    return delete_at_version(session, ShoppingList, list_id, expected_version,
+                             ShoppingList.owner_id == owner_id)
 
 
 def lock_and_bump(session: Session, list_id: uuid.UUID, owner_id: uuid.UUID) -> Bumped | None:

@@ -1,4 +1,4 @@
-"""Two cooks (the recipes tests' fixtures) and loopback servers for the import tests."""
+"""Loopback servers for the import tests (the two cooks come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.imports.servers import LoopbackServer
-from tests.recipes.conftest import alice, as_alice, as_bob, bob
-
-__all__ = ["alice", "as_alice", "as_bob", "bob", "canary", "site"]
 
 
 @pytest.fixture
