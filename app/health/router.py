@@ -7,6 +7,7 @@ import logging
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from app.core.errors import ServiceUnavailable, problem_responses
 from app.db.migrations import current_revisions, head_revisions
@@ -41,10 +42,13 @@ def ready(request: Request) -> Readiness:
     """The database answers and its schema is at the Alembic head."""
     engine: Engine = request.app.state.engine
     try:
-        with engine.connect() as connection:
-            current = current_revisions(connection)
-    except Exception:
-        logger.warning("db.unavailable", extra={"event": "db.unavailable", "reason": "ready_probe"})
+        current = _current_revisions(engine)
+    except Exception as exc:
+        # The class name only: a driver message can quote the connection string.
+        logger.warning(
+            "db.unavailable",
+            extra={"event": "db.unavailable", "reason": "ready_probe", "error": type(exc).__name__},
+        )
         raise NotReady("The database is unreachable.") from None
     heads = head_revisions()
     if set(current) != set(heads):
@@ -52,3 +56,21 @@ def ready(request: Request) -> Readiness:
             "The database schema is not at the current migration head; run `homechef migrate`."
         )
     return Readiness(status="ready", database="ok", schema_revision=",".join(heads))
+
+
+def _current_revisions(engine: Engine) -> tuple[str, ...]:
+    """Asks the database, once more on a new connection if a pooled one had died.
+
+    A pooled connection used moment ago is not pinged (app/db/engine.py), so the first
+    probe after the database came back can draw one that died with the outage. That
+    failure invalidates the pool; the question is whether the database answers now, so
+    the probe asks again, and only a second failure means not ready.
+    """
+    try:
+        with engine.connect() as connection:
+            return current_revisions(connection)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with engine.connect() as connection:
+        return current_revisions(connection)

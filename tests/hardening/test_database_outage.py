@@ -81,6 +81,19 @@ def test_requests_get_503_during_an_outage_and_succeed_after_it(
     assert outage_client.get("/ready").status_code == 200
 
 
+def test_ready_is_not_fooled_by_a_pooled_connection_that_died_in_a_blip(
+    outage_client: TestClient, proxy: TcpProxy
+) -> None:
+    # A blip no request saw: the pooled connection, used a moment ago and so not pinged
+    # (app/db/engine.py), is dead, yet the database answers. Readiness is the database's.
+    assert outage_client.get("/ready").status_code == 200
+    proxy.cut()
+    proxy.restore()
+    response = outage_client.get("/ready")
+    assert response.status_code == 200, response.text
+    assert outage_client.get("/ready").status_code == 200
+
+
 def test_a_connection_lost_mid_request_is_503_and_the_pool_recovers(
     outage_client: TestClient, proxy: TcpProxy
 ) -> None:
