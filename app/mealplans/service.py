@@ -15,6 +15,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.core.cursors import (
+    Position,
+    cursor_key,
+    decode_cursor,
+    encode_cursor,
+    query_fingerprint,
+)
 from app.mealplans import repository
 from app.mealplans.exceptions import (
     InvalidScheduleRange,
@@ -45,13 +52,6 @@ from app.mealplans.schemas import (
 )
 from app.media.links import LinkSigner, image_link
 from app.recipes import service as recipes_service
-from app.recipes.pagination import (
-    Position,
-    cursor_key,
-    decode_cursor,
-    encode_cursor,
-    query_fingerprint,
-)
 from app.recipes.shared_reads import RecipeCard
 from app.users import service as users_service
 

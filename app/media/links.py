@@ -14,7 +14,6 @@ that was not signed) is one answer: not found.
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
@@ -23,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
+from app.core.signing import b64encode, derive_key
 from app.media.schemas import ImageLink, PhotoLink
 
 _KEY_CONTEXT = b"homechef/media/link/v1"
@@ -33,7 +33,7 @@ URL_CACHE_SIZE = 20_000
 
 
 def link_key(secret: str) -> bytes:
-    return hmac.new(secret.encode(), _KEY_CONTEXT, hashlib.sha256).digest()
+    return derive_key(secret, _KEY_CONTEXT)
 
 
 def _message(image_id: uuid.UUID, size: str, exp: int) -> bytes:
@@ -44,7 +44,7 @@ def _sign(keyed: hmac.HMAC, image_id: uuid.UUID, size: str, exp: int) -> str:
     # A copy of the keyed state skips the key setup: a list page signs 60 links.
     mac = keyed.copy()
     mac.update(_message(image_id, size, exp))
-    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+    return b64encode(mac.digest())
 
 
 class LinkSigner:

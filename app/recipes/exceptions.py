@@ -25,11 +25,6 @@ class MalformedIfMatch(BadRequest):
     )
 
 
-class InvalidCursor(BadRequest):
-    code = "invalid-cursor"
-    detail = "The cursor is invalid, expired or belongs to another query."
-
-
 class RelevanceNeedsQuery(Unprocessable):
     code = "relevance-needs-query"
     detail = "sort=relevance is only available together with q."

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.collections import list_parts
 from app.collections.exceptions import CollectionFilterInvalid, CollectionNotFound
+from app.core.cursors import decode_cursor, query_fingerprint
 from app.core.errors import AppError
 from app.recipes import list_pages as listing_pages
 from app.recipes.exceptions import RelevanceNeedsQuery
 from app.recipes.list_query import ListQuery
-from app.recipes.pagination import decode_cursor, query_fingerprint
 from app.recipes.schemas import RecipeFilter, RecipeListParams
 from app.recipes.search import parse_query
 

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.recipes.pagination import Position
+from app.core.cursors import Position
 from app.recipes.search import SearchTerms, escape_like
 
 

@@ -19,6 +19,11 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.collections import list_parts
+from app.core.cursors import (
+    Position,
+    cursor_key,
+    encode_cursor,
+)
 from app.media import service as media_service
 from app.media.links import LinkSigner, image_link, photo_link
 from app.recipes import list_filters, list_pages, listing, repository, shared_reads
@@ -28,11 +33,6 @@ from app.recipes.exceptions import (
     RecipeNotFound,
 )
 from app.recipes.models import Recipe, RecipeIngredient, RecipeStep, RecipeTag
-from app.recipes.pagination import (
-    Position,
-    cursor_key,
-    encode_cursor,
-)
 from app.recipes.repository import RecipeDetail
 from app.recipes.saved_filters import (  # re-exported: the collections domain's way in
     saved_filter as saved_filter,

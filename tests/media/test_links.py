@@ -117,8 +117,8 @@ def test_links_signed_with_a_previous_key_verify_during_rotation() -> None:
 
 
 def test_the_link_key_is_derived_for_links_alone() -> None:
+    from app.core.cursors import cursor_key
     from app.media.links import link_key
-    from app.recipes.pagination import cursor_key
 
     assert link_key("s" * 40) != cursor_key("s" * 40)
     assert link_key("s" * 40) != b"s" * 40
