@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings, normalize_database_url
@@ -126,15 +126,23 @@ def _shared_engine(pg_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-_TABLES = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+# Children first, so no foreign key is ever left dangling mid-statement.
+_EMPTY_TABLES = "; ".join(
+    f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)
+)
 
 
 @pytest.fixture
 def engine(_shared_engine: Engine) -> Iterator[Engine]:
-    """The test database; every table is emptied after the test."""
+    """The test database; every table is emptied after the test.
+
+    DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE's new files for 20
+    tables and their indexes cost ~50 ms a test against ~5 ms (no sequences to restart:
+    every key is a UUID or a composite). One round trip for all of them.
+    """
     yield _shared_engine
     with _shared_engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+        conn.exec_driver_sql(_EMPTY_TABLES)
 
 
 @pytest.fixture
