@@ -32,6 +32,7 @@ from app.db.engine import make_engine
 from app.db.migrations import upgrade_to_head
 from app.db.models import Base
 from app.users.models import User
+from tests.app_reuse import AppPool, ReusableApp
 from tests.factories import auth_headers, make_user
 
 # The developer's shell must not leak configuration into tests.
@@ -165,23 +166,33 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
 
 
+_APPS = AppPool()
+
+
 @pytest.fixture
 def make_client(engine: Engine) -> Iterator[Callable[..., TestClient]]:
-    """Build a started app (lifespan run) for given settings, sharing the test engine."""
+    """A started app (lifespan run) for given settings, sharing the test engine.
+
+    An app an earlier test used with the same settings is reused, with a new lifespan
+    (tests/app_reuse.py says when and why).
+    """
     from app.main import create_app
 
-    clients: list[TestClient] = []
+    started: list[tuple[TestClient, ReusableApp]] = []
 
     def factory(settings: Settings, **client_kwargs: Any) -> TestClient:
-        app = create_app(settings, engine=engine)
-        client = TestClient(app, raise_server_exceptions=False, **client_kwargs)
+        held = _APPS.take(id(engine), settings)
+        if held is None:
+            held = ReusableApp.wrap(create_app(settings, engine=engine))
+        client = TestClient(held.app, raise_server_exceptions=False, **client_kwargs)
         client.__enter__()
-        clients.append(client)
+        started.append((client, held))
         return client
 
     yield factory
-    for client in clients:
+    for client, held in started:
         client.__exit__(None, None, None)
+        _APPS.give_back(id(engine), held)
 
 
 @pytest.fixture
