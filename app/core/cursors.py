@@ -33,6 +33,7 @@ class InvalidCursor(BadRequest):
     code = "invalid-cursor"
     detail = "The cursor is invalid, expired or belongs to another query."
 
+
 SortKey = datetime | str | int | float
 
 
