@@ -36,14 +36,15 @@ def settings_key(settings: Settings) -> str:
 @dataclass
 class ReusableApp:
     app: FastAPI
+    key: str  # the settings it was built with, whatever a test does to app.state
     routes: int = 0
     middleware: int = 0
     state: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def wrap(cls, app: FastAPI) -> ReusableApp:
-        return cls(app, len(app.router.routes), len(app.user_middleware),
-                   dict(app.state._state))
+    def wrap(cls, app: FastAPI, settings: Settings) -> ReusableApp:
+        return cls(app, settings_key(settings), len(app.router.routes),
+                   len(app.user_middleware), dict(app.state._state))
 
     def pristine(self) -> bool:
         app = self.app
@@ -58,7 +59,7 @@ class ReusableApp:
         self.app.state._state.clear()
         self.app.state._state.update(self.state)
         # create_app sets this process-wide switch; another app may have flipped it since.
-        metrics.set_enabled(self.app.state.settings.METRICS_ENABLED)
+        metrics.set_enabled(self.state["settings"].METRICS_ENABLED)
         return self.app
 
 
@@ -77,4 +78,4 @@ class AppPool:
 
     def give_back(self, engine_id: int, held: ReusableApp) -> None:
         if held.pristine():
-            self._idle[(engine_id, settings_key(held.app.state.settings))] = held
+            self._idle[(engine_id, held.key)] = held

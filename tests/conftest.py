@@ -183,7 +183,7 @@ def make_client(engine: Engine) -> Iterator[Callable[..., TestClient]]:
     def factory(settings: Settings, **client_kwargs: Any) -> TestClient:
         held = _APPS.take(id(engine), settings)
         if held is None:
-            held = ReusableApp.wrap(create_app(settings, engine=engine))
+            held = ReusableApp.wrap(create_app(settings, engine=engine), settings)
         client = TestClient(held.app, raise_server_exceptions=False, **client_kwargs)
         client.__enter__()
         started.append((client, held))
