@@ -61,7 +61,7 @@ def ready(request: Request) -> Readiness:
 def _current_revisions(engine: Engine) -> tuple[str, ...]:
     """Asks the database, once more on a new connection if a pooled one had died.
 
-    A pooled connection used moment ago is not pinged (app/db/engine.py), so the first
+    A pooled connection used a moment ago is not pinged (app/db/engine.py), so the first
     probe after the database came back can draw one that died with the outage. That
     failure invalidates the pool; the question is whether the database answers now, so
     the probe asks again, and only a second failure means not ready.
